@@ -1,0 +1,302 @@
+"""Load multi-document YAML or JSON safely, remembering where every field was written.
+
+PyYAML's safe loader alone is not enough for a learner's editor: it silently
+keeps the last of two duplicate keys, expands alias bombs without limit and
+forgets positions. So we let PyYAML *compose* the node graph (safe, no
+construction of Python objects) and build plain dicts and lists ourselves,
+recording the line and column of every key and item on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from k8slearn.problems import Path, Problem, format_path
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000  # constructed values per input, aliases counted each time they expand
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+@dataclass
+class Document:
+    """One YAML document: its data as plain Python values and where each part was written."""
+
+    data: Any
+    index: int
+    line: int  # first line of the document, 1-based
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of `path`, or of its nearest ancestor that was written down."""
+        pos = self.position_of(path)
+        return pos[0] if pos else None
+
+    def position_of(self, path: Path) -> tuple[int, int] | None:
+        for cut in range(len(path), -1, -1):
+            pos = self.positions.get(tuple(path[:cut]))
+            if pos:
+                return pos
+        return None
+
+    def problem(self, path: Path, message: str, **kwargs: Any) -> Problem:
+        """A Problem about `path` in this document, located at its line."""
+        pos = self.position_of(path)
+        return Problem(
+            message=message,
+            field=format_path(path),
+            line=pos[0] if pos else self.line,
+            column=pos[1] if pos else None,
+            **kwargs,
+        )
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+
+class _Reject(Exception):
+    """Raised while building values; becomes one Problem."""
+
+    def __init__(self, message: str, node: Node | None = None, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.hint = hint
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Turns one composed node graph into plain values, with limits."""
+
+    def __init__(self, constructor: yaml.constructor.SafeConstructor, budget: list[int]):
+        self.constructor = constructor
+        self.budget = budget  # shared across documents of one input
+        self.positions: dict[Path, tuple[int, int]] = {}
+
+    def build(self, node: Node, path: Path, depth: int) -> Any:
+        self.budget[0] -= 1
+        if self.budget[0] < 0:
+            raise _Reject(
+                f"the input expands to more than {MAX_NODES} values "
+                "(aliases that refer to aliases?); write the manifest out plainly",
+                node,
+            )
+        if depth > MAX_DEPTH:
+            raise _Reject(
+                f"nested more than {MAX_DEPTH} levels deep; "
+                "Kubernetes manifests never need that (a self-referencing alias?)",
+                node,
+            )
+        tag = node.tag
+        if tag not in _STANDARD_TAGS:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise _Reject(
+                f"the tag {shown} is not allowed",
+                node,
+                hint="Kubernetes manifests use plain YAML: remove the tag",
+            )
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.positions.setdefault((*path, i), _mark(item))
+                items.append(self.build(item, (*path, i), depth + 1))
+            return items
+        assert isinstance(node, ScalarNode)
+        if tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # Kubernetes reads YAML through JSON: a date stays a string
+        return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _Reject("a mapping key must be a plain value, not a list or mapping", key_node)
+            key = self.build(key_node, path, depth + 1)
+            if key is None:
+                key = "null"
+            key = key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
+            if key in result:
+                first = self.positions.get((*path, key))
+                where = f" (first at line {first[0]})" if first else ""
+                raise _Reject(
+                    f"duplicate key {key!r}{where}",
+                    key_node,
+                    hint="YAML would silently keep only the last one; remove or merge one of them",
+                )
+            self.positions[(*path, key)] = _mark(key_node)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+
+def _decode(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        text = raw
+    else:
+        if len(raw) > MAX_BYTES:
+            raise _Reject(_too_big(len(raw)))
+        if b"\x00" in raw:
+            raise _Reject("this looks like a binary file, not YAML or JSON text")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _Reject(
+                f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 YAML or JSON"
+            ) from None
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise _Reject(_too_big(len(text)))
+    if "\x00" in text:
+        raise _Reject("this looks like binary data, not YAML or JSON text")
+    return text
+
+
+def _too_big(size: int) -> str:
+    return f"input is {size} bytes; the limit is {MAX_BYTES} bytes (1 MiB) per file"
+
+
+def _looks_like_json(text: str) -> bool:
+    stripped = text.lstrip()
+    return stripped.startswith(("{", "["))
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    problem = exc.problem or "invalid YAML"
+    hint = ""
+    if "'\\t'" in problem or "\t" in problem:
+        message = "a tab character is used for indentation"
+        hint = "YAML indents with spaces only: replace the tab with spaces"
+    elif "found duplicate anchor" in problem:
+        message = problem
+    elif "mapping values are not allowed here" in problem:
+        message = "a `key: value` is not allowed here"
+        hint = "check the indentation of this line and the one above, or quote a value that holds ': '"
+    elif "could not find expected ':'" in problem:
+        message = "expected `key: value` but found no ':'"
+        hint = "check the indentation, or a missing ':' after a key"
+    elif "found undefined alias" in problem:
+        message = problem
+        hint = "an alias (*name) must follow its anchor (&name)"
+    else:
+        context = f"{exc.context}, " if exc.context else ""
+        message = f"{context}{problem}"
+    return Problem(message=f"YAML syntax error: {message}", line=line, column=column, hint=hint)
+
+
+def load_manifests(raw: bytes | str) -> LoadResult:
+    """Parse every document of `raw`; never raises for bad input.
+
+    Documents that parse are returned even when a later one does not, so a
+    learner sees every problem the text has.
+    """
+    problems: list[Problem] = []
+    try:
+        text = _decode(raw)
+    except _Reject as exc:
+        return LoadResult([], [Problem(message=exc.message, line=1, column=1)])
+    if _looks_like_json(text):
+        # JSON allows tabs as white space, YAML does not; outside strings a tab is never
+        # meaningful in JSON, and inside a JSON string a raw tab is invalid anyway.
+        text = text.replace("\t", " ")
+    documents = list(_documents(text, problems))
+    if not documents and not problems:
+        problems.append(Problem(message="the input holds no manifest (it is empty)", line=1))
+    return LoadResult(documents, problems)
+
+
+def _documents(text: str, problems: list[Problem]) -> Iterator[Document]:
+    loader = yaml.SafeLoader(text)
+    budget = [MAX_NODES]
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            start_line = node.start_mark.line + 1
+            if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+                problems.append(
+                    Problem(
+                        message=f"document {index + 1} is empty",
+                        line=start_line,
+                        severity="warning",
+                        hint="remove the extra `---`",
+                    )
+                )
+                index += 1
+                continue
+            builder = _Builder(loader, budget)
+            try:
+                data = builder.build(node, (), 0)
+            except _Reject as exc:
+                where = _mark(exc.node) if exc.node is not None else (start_line, 1)
+                problems.append(
+                    Problem(message=exc.message, line=where[0], column=where[1], hint=exc.hint)
+                )
+                return
+            except yaml.YAMLError as exc:
+                problems.append(_constructor_problem(exc, start_line))
+                return
+            if not isinstance(data, dict):
+                kind = "a list" if isinstance(data, list) else f"the value {data!r}"
+                problems.append(
+                    Problem(
+                        message=f"document {index + 1} is {kind}, not a mapping of fields",
+                        line=start_line,
+                        column=1,
+                        hint="a manifest starts with `apiVersion:` and `kind:`",
+                    )
+                )
+            else:
+                yield Document(data=data, index=index, line=start_line, positions=builder.positions)
+            index += 1
+    except yaml.MarkedYAMLError as exc:
+        problems.append(_yaml_error(exc))
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
+        problems.append(Problem(message=f"YAML error: {exc}", line=1))
+    except RecursionError:
+        problems.append(
+            Problem(
+                message=f"nested too deeply (more than {MAX_DEPTH} levels)",
+                line=1,
+                hint="Kubernetes manifests never need that",
+            )
+        )
+    finally:
+        loader.dispose()
+
+
+def _constructor_problem(exc: yaml.YAMLError, line: int) -> Problem:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return _yaml_error(exc)
+    return Problem(message=f"YAML error: {exc}", line=line)
