@@ -1,0 +1,262 @@
+"""What a Service does: which pods back it, on which port, under which DNS name and IPs.
+
+Built from manifests that already passed validation and v1 defaulting, so
+every port has a protocol and a targetPort. The rules modelled are those of
+the endpoints controller and kube-proxy:
+
+* endpoints are the *ready* pods of the Service's namespace whose labels
+  include every label of `spec.selector` (not-ready pods too when
+  `publishNotReadyAddresses` is true); a Service without a selector gets none;
+* a numeric `targetPort` is used as is; a named one is looked up per pod among
+  its declared container ports with the same protocol, and a pod without that
+  name is not an endpoint of that port;
+* NodePort and LoadBalancer Services open a node port on every node (and
+  still have a ClusterIP); headless Services (`clusterIP: None`) have no
+  virtual IP and DNS answers with the endpoints' pod IPs; ExternalName is only
+  a DNS CNAME.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from k8slearn.model.scenario import Pod, Scenario
+from k8slearn.model.selectors import LabelSelector
+
+CLUSTER_DOMAIN = "cluster.local"
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/16")
+NODE_PORT_RANGE = range(30000, 32768)
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    name: str | None
+    port: int
+    protocol: str
+    target_port: int | str
+    node_port: int | None = None
+
+    def label(self) -> str:
+        named = f" ({self.name})" if self.name else ""
+        return f"{self.port}/{self.protocol}{named}"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    namespace: str
+    name: str
+    type: str
+    selector: Mapping[str, str] | None
+    ports: tuple[ServicePort, ...]
+    cluster_ip: str | None = None  # as written; "None" for headless
+    external_name: str | None = None
+    external_traffic_policy: str | None = None
+    publish_not_ready: bool = False
+
+    @classmethod
+    def from_manifest(cls, obj: Mapping[str, Any]) -> Service:
+        """Build from a validated, defaulted v1 Service."""
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        ports = tuple(
+            ServicePort(
+                name=p.get("name") or None,
+                port=p["port"],
+                protocol=p.get("protocol") or "TCP",
+                target_port=p.get("targetPort") if p.get("targetPort") not in (None, 0, "") else p["port"],
+                node_port=p.get("nodePort") or None,
+            )
+            for p in spec.get("ports") or []
+        )
+        selector = spec.get("selector")
+        return cls(
+            namespace=meta.get("namespace") or "default",
+            name=meta["name"],
+            type=spec.get("type") or "ClusterIP",
+            # An empty selector is stored as no selector: such a Service gets no endpoints.
+            selector=dict(selector) if selector else None,
+            ports=ports,
+            cluster_ip=spec.get("clusterIP") or None,
+            external_name=spec.get("externalName"),
+            external_traffic_policy=spec.get("externalTrafficPolicy"),
+            publish_not_ready=bool(spec.get("publishNotReadyAddresses")),
+        )
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def headless(self) -> bool:
+        return self.cluster_ip == "None"
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.name}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
+
+    def port(self, number: int | None = None, name: str | None = None) -> ServicePort | None:
+        for sp in self.ports:
+            if (number is None or sp.port == number) and (name is None or sp.name == name):
+                return sp
+        return None
+
+    def selects(self, pod: Pod) -> bool:
+        if self.selector is None or pod.namespace != self.namespace:
+            return False
+        return LabelSelector.from_labels(self.selector).matches(pod.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One endpoint of one Service port: a pod and the container port traffic lands on."""
+
+    pod: Pod
+    port: int
+    protocol: str
+
+
+def resolve_target_port(pod: Pod, sp: ServicePort) -> int | None:
+    """The container port `sp` sends to on `pod` (like the endpoints controller's FindPort).
+
+    A number is taken as is, declared or not; a name must match a declared
+    container port with the same name *and* protocol, or the pod is no
+    endpoint of this Service port.
+    """
+    if isinstance(sp.target_port, int):
+        return sp.target_port
+    if sp.target_port.isdigit():  # "8080" written as a string still means the number
+        return int(sp.target_port)
+    return pod.named_port(sp.target_port, sp.protocol)
+
+
+@dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    name: str
+    record: str  # "A", "CNAME"
+    values: tuple[str, ...]
+
+
+class ServiceIndex:
+    """Services of one scenario with the IPs and node ports a cluster would give them.
+
+    Where the manifest leaves them out, ClusterIPs and node ports are chosen
+    deterministically (from a hash of the Service's name, probing on
+    collision), so a learner sees the same numbers on every run.
+    """
+
+    def __init__(self, scenario: Scenario, services: Iterable[Service]):
+        self.scenario = scenario
+        self.services: dict[str, Service] = {}
+        for svc in services:
+            self.services[svc.key] = svc
+        self.cluster_ips = self._allocate_cluster_ips()
+        self.node_ports = self._allocate_node_ports()
+
+    def get(self, key: str) -> Service | None:
+        return self.services.get(key)
+
+    def _allocate_cluster_ips(self) -> dict[str, str | None]:
+        given = {
+            k: s.cluster_ip for k, s in self.services.items() if s.cluster_ip and not s.headless
+        }
+        taken = set(given.values())
+        out: dict[str, str | None] = {}
+        size = SERVICE_CIDR.num_addresses
+        for key, svc in sorted(self.services.items()):
+            if svc.type == "ExternalName" or svc.headless:
+                out[key] = None
+            elif key in given:
+                out[key] = given[key]
+            else:
+                offset = _stable_hash(key) % (size - 20) + 10
+                while str(SERVICE_CIDR[offset]) in taken:
+                    offset = (offset + 1 - 10) % (size - 20) + 10
+                out[key] = str(SERVICE_CIDR[offset])
+                taken.add(out[key])
+        return out
+
+    def _allocate_node_ports(self) -> dict[tuple[str, int, str], int]:
+        out: dict[tuple[str, int, str], int] = {}
+        taken: set[tuple[int, str]] = set()
+        wanting = []
+        for key, svc in sorted(self.services.items()):
+            if svc.type not in ("NodePort", "LoadBalancer"):
+                continue
+            for sp in svc.ports:
+                if sp.node_port:
+                    out[(key, sp.port, sp.protocol)] = sp.node_port
+                    taken.add((sp.node_port, sp.protocol))
+                else:
+                    wanting.append((key, sp))
+        for key, sp in wanting:
+            n = len(NODE_PORT_RANGE)
+            offset = _stable_hash(f"{key}:{sp.port}/{sp.protocol}") % n
+            while (NODE_PORT_RANGE[offset], sp.protocol) in taken:
+                offset = (offset + 1) % n
+            out[(key, sp.port, sp.protocol)] = NODE_PORT_RANGE[offset]
+            taken.add((NODE_PORT_RANGE[offset], sp.protocol))
+        return out
+
+    def cluster_ip(self, svc: Service) -> str | None:
+        return self.cluster_ips.get(svc.key)
+
+    def node_port(self, svc: Service, sp: ServicePort) -> int | None:
+        return self.node_ports.get((svc.key, sp.port, sp.protocol))
+
+    def endpoints(self, svc: Service, sp: ServicePort) -> list[Backend]:
+        """The backends of one Service port, in scenario order."""
+        if svc.type == "ExternalName":
+            return []
+        out = []
+        for pod in self.scenario.pods:
+            if not svc.selects(pod) or not (pod.ready or svc.publish_not_ready):
+                continue
+            port = resolve_target_port(pod, sp)
+            if port is not None:
+                out.append(Backend(pod, port, sp.protocol))
+        return out
+
+    def selected_pods(self, svc: Service) -> list[Pod]:
+        """Every pod the selector matches, ready or not, for explanations and lints."""
+        return [p for p in self.scenario.pods if svc.selects(p)]
+
+    def dns(self, svc: Service) -> DnsAnswer:
+        """What cluster DNS answers for the Service's name."""
+        if svc.type == "ExternalName":
+            return DnsAnswer(svc.dns_name, "CNAME", (svc.external_name or "",))
+        if svc.headless:
+            ips: list[str] = []
+            for pod in self.selected_pods(svc):
+                if (pod.ready or svc.publish_not_ready) and pod.ip not in ips:
+                    ips.append(pod.ip)
+            return DnsAnswer(svc.dns_name, "A", tuple(ips))
+        ip = self.cluster_ip(svc)
+        return DnsAnswer(svc.dns_name, "A", (ip,) if ip else ())
+
+    def describe(self, svc: Service) -> dict[str, Any]:
+        """A plain summary (for `reach` output and the app's status line)."""
+        return {
+            "service": svc.key,
+            "type": svc.type,
+            "clusterIP": "None" if svc.headless else self.cluster_ip(svc),
+            "dns": self.dns(svc).name,
+            "ports": [
+                {
+                    "name": sp.name,
+                    "port": sp.port,
+                    "protocol": sp.protocol,
+                    "targetPort": sp.target_port,
+                    "nodePort": self.node_port(svc, sp),
+                    "endpoints": [f"{b.pod.key}:{b.port}" for b in self.endpoints(svc, sp)],
+                }
+                for sp in svc.ports
+            ],
+        }
+
+
+def _stable_hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2s(text.encode(), digest_size=8).digest(), "big")
