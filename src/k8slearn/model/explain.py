@@ -59,7 +59,8 @@ class SideVerdict:
         if self.admitted_by is not None:
             return f"{head}; {self.admitted_by.describe()} allows this connection."
         why = " ".join(self.near_misses)
-        return f"{head}, and no {self.direction} rule of them allows this connection. {why}".strip()
+        whose = "their" if len(self.isolating) > 1 else "its"
+        return f"{head}, and none of {whose} {self.direction} rules allows this connection. {why}".strip()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,277 @@
+"""The `k8slearn` command line: a thin face over the core.
+
+Exit codes, for every command: 0 success, 1 the input was read but is wrong
+(invalid manifest, failed check), 2 the command could not run (unreadable
+file, bad option).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from k8slearn import __version__
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+class InputError(click.ClickException):
+    """A file that cannot be read at all: exit code 2, one clear line."""
+
+    exit_code = EXIT_USAGE
+
+
+def read_input(path: str) -> bytes:
+    """Read a file (or `-` for standard input) as bytes, or fail with a clear message."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(f"{path}: is a folder; name a YAML or JSON file")
+        with p.open("rb") as handle:
+            data = handle.read(1024 * 1024 + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return data
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="k8slearn")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Learn and drill Kubernetes Services and NetworkPolicies from the terminal."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
+              help="Output format.")
+def validate(files: tuple[str, ...], output: str) -> None:
+    """Check manifests as `kubectl apply` and the API server would.
+
+    FILES are YAML or JSON files (`-` reads standard input). Exit 0 when every
+    document is valid, 1 when any is invalid, 2 when a file cannot be read.
+    """
+    from k8slearn.manifests.validate import validate_text
+
+    entries: list[dict[str, Any]] = []
+    any_invalid = False
+    for name in files:
+        report = validate_text(read_input(name))
+        any_invalid |= not report.valid
+        entries.extend(_validation_entries(name, report))
+        if output == "text":
+            _print_validation(name, report)
+    if output == "json":
+        _emit_json(entries)
+    sys.exit(EXIT_INVALID if any_invalid else 0)
+
+
+def _problem_json(p) -> dict[str, Any]:
+    message = p.message + (f" ({p.hint})" if p.hint else "")
+    return {"field": p.field, "line": p.line, "message": message}
+
+
+def _validation_entries(name: str, report) -> list[dict[str, Any]]:
+    entries = []
+    for m in report.manifests:
+        entries.append({
+            "file": name,
+            "index": m.doc.index,
+            "kind": m.kind or m.doc.data.get("kind"),
+            "name": m.name,
+            "valid": m.valid,
+            "errors": [_problem_json(p) for p in m.problems if p.is_error],
+            "warnings": [_problem_json(p) for p in m.problems if not p.is_error],
+        })
+    errors = [p for p in report.problems if p.is_error]
+    if errors or not report.manifests:
+        entries.append({
+            "file": name,
+            "index": len(report.manifests),
+            "kind": None,
+            "name": None,
+            "valid": False,
+            "errors": [_problem_json(p) for p in errors],
+            "warnings": [_problem_json(p) for p in report.problems if not p.is_error],
+        })
+    return entries
+
+
+def _print_problem(name: str, p) -> None:
+    where = f"{name}:{p.where()}" if p.where() else name
+    color = "red" if p.is_error else "yellow"
+    click.echo(f"{where}: {click.style(p.severity, fg=color)}: {p.text()}")
+
+
+def _print_validation(name: str, report) -> None:
+    for p in report.all_problems():
+        _print_problem(name, p)
+    for m in report.manifests:
+        state = click.style("valid", fg="green") if m.valid else click.style("invalid", fg="red")
+        summary = f" ({_summary(m.obj)})" if m.valid and m.obj else ""
+        click.echo(f"{name}: {m.key}: {state}{summary}")
+
+
+def _summary(obj: dict[str, Any]) -> str:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Service":
+        ports = spec.get("ports") or []
+        return f"{spec.get('type')}, {len(ports)} port{'s' if len(ports) != 1 else ''}"
+    if obj.get("kind") == "NetworkPolicy":
+        return "policyTypes " + ", ".join(spec.get("policyTypes") or [])
+    return ""
+
+
+@main.command()
+@click.option("--scenario", "scenario_path", required=True, help="Scenario YAML file.")
+@click.option("-f", "--filename", "manifest_paths", multiple=True,
+              help="Manifests to apply (Services, NetworkPolicies, …); repeatable.")
+@click.option("--port", "ports", multiple=True, metavar="PORT[/PROTO]",
+              help="Port to probe, e.g. 80 or 53/UDP; repeatable. Default: every declared containerPort.")
+@click.option("--explain", "explain", nargs=3, metavar="FROM TO PORT[/PROTO]",
+              help="Explain one connection, e.g. --explain x/a y/b 80.")
+@click.option("--to-service", "to_service", metavar="NS/NAME",
+              help="Judge connections to a Service: which backends answer each source.")
+@click.option("-o", "--output", type=click.Choice(["text", "json", "matrix"]), default="text",
+              help="Output format; `matrix` is compact JSON for big clusters.")
+def reach(scenario_path: str, manifest_paths: tuple[str, ...], ports: tuple[str, ...],
+          explain: tuple[str, str, str] | None, to_service: str | None, output: str) -> None:
+    """Compute the truth table: which pods may connect to which, on which ports."""
+    from k8slearn.model.reachability import parse_port
+    from k8slearn.model.scenario import load_scenario
+    from k8slearn.model.world import World
+
+    try:
+        port_keys = [parse_port(p) for p in ports]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    scenario, problems = load_scenario(read_input(scenario_path))
+    if scenario is None:
+        for p in problems:
+            _print_problem(scenario_path, p)
+        click.echo(f"{scenario_path}: the scenario is invalid; fix it and run again", err=True)
+        sys.exit(EXIT_INVALID)
+    manifests = _load_manifests(manifest_paths)
+    world = World(scenario, manifests)
+
+    if explain:
+        _reach_explain(world, explain, output)
+    elif to_service:
+        _reach_service(world, to_service, port_keys, output)
+    else:
+        table = world.table(port_keys or None)
+        if output == "json":
+            _emit_json(table.to_results())
+        elif output == "matrix":
+            _emit_json(table.to_matrix())
+        else:
+            _print_table(table)
+
+
+def _load_manifests(paths: tuple[str, ...]):
+    from k8slearn.manifests.validate import validate_text
+
+    manifests = []
+    invalid = False
+    for name in paths:
+        report = validate_text(read_input(name))
+        for p in report.all_problems():
+            _print_problem(name, p)
+        invalid |= not report.valid
+        manifests.extend(report.manifests)
+    if invalid:
+        click.echo("the manifests are invalid: the API server would refuse them, "
+                   "so there is no table to compute", err=True)
+        sys.exit(EXIT_INVALID)
+    return manifests
+
+
+def _reach_explain(world, explain: tuple[str, str, str], output: str) -> None:
+    from k8slearn.model.reachability import parse_port
+
+    src, dst, port_text = explain
+    try:
+        port, protocol = parse_port(port_text)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for key in (src, dst):
+        if world.endpoint(key) is None:
+            known = ", ".join(e.key for e in world.model.endpoints) or "none"
+            raise click.UsageError(f"{key!r} is neither a pod (ns/name) nor an external host; known: {known}")
+    result = world.explain(src, dst, port, protocol)
+    if output == "text":
+        for line in result.lines():
+            click.echo(line)
+    else:
+        _emit_json(result.to_dict())
+
+
+def _reach_service(world, key: str, port_keys, output: str) -> None:
+    svc = world.services.get(key)
+    if svc is None:
+        known = ", ".join(sorted(world.services.services)) or "none"
+        raise click.UsageError(f"no Service {key!r} in the manifests (known: {known})")
+    wanted = port_keys or [(p.port, p.protocol) for p in svc.ports] or [(80, "TCP")]
+    results = []
+    for port, protocol in wanted:
+        for source in world.model.endpoints:
+            r = world.reach_service(source.key, key, port, protocol)
+            results.append({
+                "from": source.key,
+                "to": f"svc:{key}",
+                "port": port,
+                "protocol": protocol,
+                "allowed": r.allowed,
+                "backends": [
+                    {"to": e.key, "port": p, "allowed": ok} for e, p, ok in r.backends
+                ],
+                **({"note": r.note} if r.note else {}),
+            })
+    if output != "text":
+        _emit_json({"service": world.services.describe(svc), "results": results})
+        return
+    info = world.services.describe(svc)
+    click.echo(f"Service {key} ({info['type']}, clusterIP {info['clusterIP']}, DNS {info['dns']})")
+    for r in results:
+        mark = click.style("✓", fg="green") if r["allowed"] else click.style("✗", fg="red")
+        answered = [b["to"] for b in r["backends"] if b["allowed"]]
+        tail = f"answered by {', '.join(answered)}" if answered else (r.get("note") or "no backend answers")
+        click.echo(f"  {mark} {r['from']} → {key}:{r['port']}/{r['protocol']}: {tail}")
+
+
+def _print_table(table) -> None:
+    names = [e.key for e in table.endpoints]
+    if not table.ports:
+        click.echo("no ports to probe: no pod declares a containerPort; pass --port 80")
+        return
+    width = max((len(n) for n in names), default=4)
+    for port, protocol in table.ports:
+        click.echo(f"\n{port}/{protocol}   rows: from, columns: to")
+        header = " " * (width + 3) + " ".join(f"{j:>2}" for j in range(len(names)))
+        click.echo(header)
+        for i, name in enumerate(names):
+            bits = table.bitstring((port, protocol), i)
+            cells = []
+            for j, bit in enumerate(bits):
+                if i >= len(table.pods) and j >= len(table.pods):
+                    cells.append(" ·")
+                else:
+                    cells.append(click.style(" ✓", fg="green") if bit == "1" else click.style(" ✗", fg="red"))
+            click.echo(f"{i:>2} {name:<{width}}" + " ".join(cells))

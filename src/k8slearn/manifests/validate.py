@@ -1,0 +1,115 @@
+"""The whole of `kubectl apply --dry-run=server` for one file: load, shape, defaults, API rules.
+
+Each stage only runs on what the stage before accepted, as the API server
+would: a document with an unknown field is refused before its port numbers
+are looked at. Every document is checked, so a learner sees all problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from k8slearn.manifests.defaults import apply_defaults
+from k8slearn.manifests.loader import Document, load_manifests
+from k8slearn.manifests.rules import check_rules
+from k8slearn.manifests.schema import check_shape, identify
+from k8slearn.problems import Problem
+
+NAMESPACED = {"Service", "NetworkPolicy", "Pod", "Deployment"}
+
+
+@dataclass
+class Manifest:
+    """One document of the input and what the API server would make of it."""
+
+    doc: Document
+    kind: str | None
+    problems: list[Problem] = field(default_factory=list)
+    obj: dict[str, Any] | None = None  # defaulted object, set only when valid
+
+    @property
+    def valid(self) -> bool:
+        return self.obj is not None and not any(p.is_error for p in self.problems)
+
+    @property
+    def name(self) -> str | None:
+        meta = self.doc.data.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def namespace(self) -> str | None:
+        if self.kind not in NAMESPACED:
+            return None
+        meta = self.doc.data.get("metadata")
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        return ns if isinstance(ns, str) and ns else "default"
+
+    @property
+    def key(self) -> str:
+        """`Kind ns/name` (or `Kind name`), as messages name an object."""
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind or self.doc.data.get('kind') or 'object'} {where}{self.name or '?'}"
+
+
+@dataclass
+class ValidationReport:
+    manifests: list[Manifest]
+    problems: list[Problem]  # about the input as a whole: syntax, size, empty documents
+
+    @property
+    def valid(self) -> bool:
+        return not any(p.is_error for p in self.problems) and all(
+            m.valid for m in self.manifests
+        )
+
+    def all_problems(self) -> list[Problem]:
+        found = list(self.problems)
+        for m in self.manifests:
+            found.extend(m.problems)
+        return sorted(found, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def check_document(doc: Document) -> Manifest:
+    """Validate one loaded document the way the API server would on create."""
+    api_version, kind, problems = identify(doc)
+    manifest = Manifest(doc=doc, kind=kind, problems=problems)
+    if kind is None or api_version is None or any(p.is_error for p in problems):
+        return manifest
+    manifest.problems.extend(check_shape(doc, api_version, kind))
+    if any(p.is_error for p in manifest.problems):
+        return manifest
+    obj = apply_defaults(kind, doc.data)
+    if kind in NAMESPACED:
+        obj.setdefault("metadata", {})
+        if not obj["metadata"].get("namespace"):
+            obj["metadata"]["namespace"] = "default"
+    manifest.problems.extend(check_rules(doc, kind, obj))
+    if not any(p.is_error for p in manifest.problems):
+        manifest.obj = obj
+    return manifest
+
+
+def validate_text(text: str | bytes) -> ValidationReport:
+    """Load and validate every document of `text`."""
+    loaded = load_manifests(text)
+    manifests = [check_document(doc) for doc in loaded.documents]
+    problems = list(loaded.problems)
+    seen: dict[str, Manifest] = {}
+    for m in manifests:
+        if not m.valid:
+            continue
+        if m.key in seen:
+            first = seen[m.key]
+            m.problems.append(
+                m.doc.problem(
+                    ("metadata", "name"),
+                    f"{m.key} is defined twice (first at line {first.doc.line}); "
+                    "`kubectl apply` would keep only this one",
+                    severity="warning",
+                    hint="rename one of them or merge them",
+                )
+            )
+        seen[m.key] = m
+    return ValidationReport(manifests, problems)

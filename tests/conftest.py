@@ -1,0 +1,23 @@
+"""Shared helpers: build a World from a scenario and manifest text, as the CLI does."""
+
+from __future__ import annotations
+
+import pytest
+
+from k8slearn.manifests.validate import validate_text
+from k8slearn.model.scenario import load_scenario
+from k8slearn.model.world import World
+
+
+def make_world(scenario: dict | str, manifests: str = "") -> World:
+    scn, problems = load_scenario(scenario)
+    assert scn is not None, problems
+    report = validate_text(manifests) if manifests.strip() else None
+    if report is not None:
+        assert report.valid, [p.text() for p in report.all_problems()]
+    return World(scn, report.manifests if report else [])
+
+
+@pytest.fixture
+def world():
+    return make_world
