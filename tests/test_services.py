@@ -132,3 +132,10 @@ spec:
     assert [(e.key, p, ok) for e, p, ok in reach.backends] == [
         ("shop/web-1", 8080, True), ("shop/web-2", 8081, False)]
     assert reach.allowed
+
+
+def test_load_balancer_without_node_port_allocation():
+    w, svc = svc_world("  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n"
+                       "  selector: {app: web}\n  ports: [{name: a, port: 80}, {name: b, port: 81, nodePort: 30081}]\n")
+    assert w.services.node_port(svc, svc.ports[0]) is None
+    assert w.services.node_port(svc, svc.ports[1]) == 30081

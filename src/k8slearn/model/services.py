@@ -56,6 +56,7 @@ class Service:
     external_name: str | None = None
     external_traffic_policy: str | None = None
     publish_not_ready: bool = False
+    allocate_node_ports: bool = True  # LoadBalancer's allocateLoadBalancerNodePorts
 
     @classmethod
     def from_manifest(cls, obj: Mapping[str, Any]) -> Service:
@@ -84,6 +85,7 @@ class Service:
             external_name=spec.get("externalName"),
             external_traffic_policy=spec.get("externalTrafficPolicy"),
             publish_not_ready=bool(spec.get("publishNotReadyAddresses")),
+            allocate_node_ports=spec.get("allocateLoadBalancerNodePorts") is not False,
         )
 
     @property
@@ -190,6 +192,8 @@ class ServiceIndex:
                 if sp.node_port:
                     out[(key, sp.port, sp.protocol)] = sp.node_port
                     taken.add((sp.node_port, sp.protocol))
+                elif svc.type == "LoadBalancer" and not svc.allocate_node_ports:
+                    continue  # the load balancer reaches pods directly; only given ports stay
                 else:
                     wanting.append((key, sp))
         for key, sp in wanting:
