@@ -35,7 +35,10 @@ PORTS = [(80, "TCP"), (53, "UDP")]
 
 def make_scenario(rng: random.Random, pods: int, namespaces: int) -> dict:
     nss = [
-        {"name": f"ns{i}", "labels": {"team": rng.choice(TEAMS), "env": rng.choice(["dev", "prod"])}}
+        {
+            "name": f"ns{i}",
+            "labels": {"team": rng.choice(TEAMS), "env": rng.choice(["dev", "prod"])},
+        }
         for i in range(namespaces)
     ]
     pod_list = []
@@ -43,13 +46,15 @@ def make_scenario(rng: random.Random, pods: int, namespaces: int) -> dict:
         ports = [{"containerPort": 80, "name": "http"}]
         if rng.random() < 0.3:
             ports.append({"containerPort": 53, "name": "dns", "protocol": "UDP"})
-        pod_list.append({
-            "name": f"pod-{i}",
-            "namespace": f"ns{i % namespaces}",
-            "labels": {"app": rng.choice(APPS), "tier": rng.choice(TIERS)},
-            "ip": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}",
-            "ports": ports,
-        })
+        pod_list.append(
+            {
+                "name": f"pod-{i}",
+                "namespace": f"ns{i % namespaces}",
+                "labels": {"app": rng.choice(APPS), "tier": rng.choice(TIERS)},
+                "ip": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}",
+                "ports": ports,
+            }
+        )
     externals = [{"name": "internet", "ip": "93.184.216.34"}]
     return {"namespaces": nss, "pods": pod_list, "externals": externals}
 
@@ -74,7 +79,10 @@ def _peer(rng: random.Random) -> dict:
     if roll < 0.6:
         return {"namespaceSelector": {"matchLabels": {"team": rng.choice(TEAMS)}}}
     if roll < 0.85:
-        return {"namespaceSelector": {"matchLabels": {"env": "prod"}}, "podSelector": _selector(rng)}
+        return {
+            "namespaceSelector": {"matchLabels": {"env": "prod"}},
+            "podSelector": _selector(rng),
+        }
     return {"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.1.0/24"]}}
 
 
@@ -103,12 +111,14 @@ def make_policies(rng: random.Random, count: int, namespaces: int) -> list[dict]
             ]
             if kind > 0.7:
                 spec["egress"] = [{"to": [_peer(rng)], "ports": _ports(rng)}]
-        out.append({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": f"pol-{i}", "namespace": f"ns{rng.randrange(namespaces)}"},
-            "spec": spec,
-        })
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": f"pol-{i}", "namespace": f"ns{rng.randrange(namespaces)}"},
+                "spec": spec,
+            }
+        )
     return out
 
 
@@ -125,17 +135,20 @@ def main() -> None:
     scenario, problems = load_scenario(make_scenario(rng, args.pods, args.namespaces))
     if scenario is None:
         sys.exit(f"bad generated scenario: {problems[:3]}")
-    raw = [apply_defaults("NetworkPolicy", p) for p in make_policies(rng, args.policies, args.namespaces)]
+    raw = [
+        apply_defaults("NetworkPolicy", p)
+        for p in make_policies(rng, args.policies, args.namespaces)
+    ]
     policies = [NetworkPolicy.from_manifest(p) for p in raw]
 
-    start = time.perf_counter()
+    began = time.perf_counter()
     model = ReachabilityModel(scenario, policies)
     compiled = time.perf_counter()
     table = model.table(PORTS)
     done = time.perf_counter()
     endpoints = len(table.endpoints)
     cells = sum(1 for _ in table.pairs()) * len(PORTS)
-    engine_s = done - start
+    engine_s = done - began
 
     sample = [
         (rng.randrange(endpoints), rng.randrange(len(scenario.pods)), rng.choice(PORTS))
@@ -151,13 +164,19 @@ def main() -> None:
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     allowed = sum(bin(r).count("1") for rows in table.rows.values() for r in rows)
-    print(f"cluster: {len(scenario.pods)} pods, {len(scenario.namespaces)} namespaces, "
-          f"{len(policies)} policies, ports {', '.join(f'{p}/{q}' for p, q in PORTS)}")
+    print(
+        f"cluster: {len(scenario.pods)} pods, {len(scenario.namespaces)} namespaces, "
+        f"{len(policies)} policies, ports {', '.join(f'{p}/{q}' for p, q in PORTS)}"
+    )
     print(f"cells: {cells:,} ({allowed:,} allowed)")
-    print(f"engine: {engine_s * 1000:.0f} ms (compile {1000 * (compiled - start - 0):.0f} ms "
-          f"+ table {1000 * (done - compiled):.0f} ms)")
-    print(f"naive oracle, extrapolated from {len(sample)} cells: {oracle_s:.1f} s "
-          f"-> engine is {oracle_s / engine_s:.0f}x faster")
+    print(
+        f"engine: {engine_s * 1000:.0f} ms (compile {1000 * (compiled - began):.0f} ms "
+        f"+ table {1000 * (done - compiled):.0f} ms)"
+    )
+    print(
+        f"naive oracle, extrapolated from {len(sample)} cells: {oracle_s:.1f} s "
+        f"-> engine is {oracle_s / engine_s:.0f}x faster"
+    )
     print(f"sampled cells where engine and oracle disagree: {disagreements}")
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
 

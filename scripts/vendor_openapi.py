@@ -34,7 +34,8 @@ def _strip(node):
         return {
             k: _strip(v)
             for k, v in node.items()
-            if k not in DROP and not k.startswith("x-kubernetes-group")
+            if k not in DROP
+            and not k.startswith("x-kubernetes-group")
             and k not in ("x-kubernetes-patch-merge-key", "x-kubernetes-patch-strategy")
         }
     if isinstance(node, list):

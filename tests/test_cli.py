@@ -52,6 +52,7 @@ def files(tmp_path):
         path = tmp_path / name
         path.write_text(text) if isinstance(text, str) else path.write_bytes(text)
         return str(path)
+
     return write
 
 
@@ -82,8 +83,11 @@ def test_validate_the_broken_seed_policy(files):
 
 
 def test_validate_json_shape(files):
-    path = files("two.yaml", POLICY + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad}\n"
-                 "spec:\n  ports:\n  - port: 70000\n")
+    path = files(
+        "two.yaml",
+        POLICY + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad}\n"
+        "spec:\n  ports:\n  - port: 70000\n",
+    )
     result = run("validate", path, "-o", "json")
     assert result.exit_code == 1
     entries = json.loads(result.output)
@@ -117,8 +121,15 @@ def test_validate_reads_stdin():
 
 
 def test_reach_json_has_every_pair_and_port(files):
-    result = run("reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", POLICY),
-                 "-o", "json")
+    result = run(
+        "reach",
+        "--scenario",
+        files("s.yaml", SCENARIO),
+        "-f",
+        files("p.yaml", POLICY),
+        "-o",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["pods"] == ["x/web", "x/db", "y/client"]
@@ -132,8 +143,17 @@ def test_reach_json_has_every_pair_and_port(files):
 
 
 def test_reach_matrix(files):
-    result = run("reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", POLICY),
-                 "--port", "6379", "-o", "matrix")
+    result = run(
+        "reach",
+        "--scenario",
+        files("s.yaml", SCENARIO),
+        "-f",
+        files("p.yaml", POLICY),
+        "--port",
+        "6379",
+        "-o",
+        "matrix",
+    )
     data = json.loads(result.output)
     # to db (column 1) only web (row 0) may connect
     assert [row[1] for row in data["tables"]["6379/TCP"]] == ["1", "0", "0", "0"]
@@ -153,8 +173,17 @@ def test_reach_explain(files):
 
 
 def test_reach_to_service(files):
-    result = run("reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", POLICY),
-                 "--to-service", "x/web", "-o", "json")
+    result = run(
+        "reach",
+        "--scenario",
+        files("s.yaml", SCENARIO),
+        "-f",
+        files("p.yaml", POLICY),
+        "--to-service",
+        "x/web",
+        "-o",
+        "json",
+    )
     data = json.loads(result.output)
     first = data["results"][0]
     assert first["to"] == "svc:x/web" and first["port"] == 8080
@@ -171,13 +200,17 @@ def test_reach_usage_errors(files):
 
 
 def test_reach_refuses_invalid_manifests(files):
-    result = run("reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", SEED_POLICY))
+    result = run(
+        "reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", SEED_POLICY)
+    )
     assert result.exit_code == 1
     assert "spec.egres" in result.output
 
 
 def test_console_script_starts_without_heavy_imports():
-    code = ("import sys; from k8slearn import cli; "
-            "print(any(m.startswith(('kubernetes', 'textual', 'jsonschema')) for m in sys.modules))")
+    code = (
+        "import sys; from k8slearn import cli; "
+        "print(any(m.startswith(('kubernetes', 'textual', 'jsonschema')) for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

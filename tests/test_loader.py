@@ -78,7 +78,8 @@ def test_plain_aliases_still_work():
 
 
 @pytest.mark.parametrize(
-    "text", ["a: !!python/object/apply:os.system ['echo hi']\n", "a: !!binary aGk=\n", "a: !custom x\n"]
+    "text",
+    ["a: !!python/object/apply:os.system ['echo hi']\n", "a: !!binary aGk=\n", "a: !custom x\n"],
 )
 def test_foreign_tags_are_refused(text):
     p = only_problem(text)
@@ -114,7 +115,9 @@ def test_json_with_tabs_is_accepted():
 
 
 def test_timestamps_stay_strings_and_merge_keys_resolve():
-    data = load_manifests("d: 2024-01-01\nbase: &b {a: 1}\nm:\n  <<: *b\n  c: 2\n").documents[0].data
+    data = (
+        load_manifests("d: 2024-01-01\nbase: &b {a: 1}\nm:\n  <<: *b\n  c: 2\n").documents[0].data
+    )
     assert data["d"] == "2024-01-01"
     assert data["m"] == {"a": 1, "c": 2}
 

@@ -23,7 +23,12 @@ DOCS_SCENARIO = {
         {"name": "frontend", "labels": {"role": "frontend"}, "ip": "10.244.0.11"},
         {"name": "backend", "labels": {"role": "backend"}, "ip": "10.244.0.12"},
         {"name": "proj", "namespace": "myproject-ns", "ip": "10.244.1.10"},
-        {"name": "stranger", "namespace": "other", "labels": {"role": "frontend"}, "ip": "10.244.2.10"},
+        {
+            "name": "stranger",
+            "namespace": "other",
+            "labels": {"role": "frontend"},
+            "ip": "10.244.2.10",
+        },
     ],
     "externals": [
         {"name": "in-block", "ip": "172.17.0.5"},
@@ -34,7 +39,9 @@ DOCS_SCENARIO = {
     ],
 }
 
-DOCS_POLICY = NP + """
+DOCS_POLICY = (
+    NP
+    + """
 metadata: {name: test-network-policy, namespace: default}
 spec:
   podSelector: {matchLabels: {role: db}}
@@ -49,6 +56,7 @@ spec:
     - to: [{ipBlock: {cidr: 10.0.0.0/24}}]
       ports: [{protocol: TCP, port: 5978}]
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -102,42 +110,56 @@ RECIPE_SCENARIO = {
 
 
 def test_recipe_deny_all_traffic_to_an_application():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: web-deny-all}
 spec:
   podSelector: {matchLabels: {app: web}}
   ingress: []
-""")
+""",
+    )
     for src in ["default/api", "prod/prod-app", "internet", "default/web"]:
         assert not allowed(w, src, "default/web", 80), src
     assert allowed(w, "default/web", "default/api", 80)  # egress untouched
 
 
 def test_recipe_allow_all_traffic_to_an_application():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: web-deny-all}
 spec:
   podSelector: {matchLabels: {app: web}}
   ingress: []
 ---
-""" + NP + """
+"""
+        + NP
+        + """
 metadata: {name: web-allow-all}
 spec:
   podSelector: {matchLabels: {app: web}}
   ingress: [{}]
-""")
+""",
+    )
     for src in ["default/api", "prod/prod-app", "internet"]:
         assert allowed(w, src, "default/web", 80), src
 
 
 def test_recipe_deny_from_other_namespaces():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: deny-from-other-namespaces, namespace: default}
 spec:
   podSelector: {}
   ingress:
     - from: [{podSelector: {}}]
-""")
+""",
+    )
     assert allowed(w, "default/api", "default/web", 80)
     assert not allowed(w, "prod/prod-app", "default/web", 80)
     assert not allowed(w, "internet", "default/db", 80)
@@ -145,20 +167,26 @@ spec:
 
 
 def test_recipe_allow_from_all_namespaces():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: web-allow-all-namespaces}
 spec:
   podSelector: {matchLabels: {app: web}}
   ingress:
     - from: [{namespaceSelector: {}}]
-""")
+""",
+    )
     assert allowed(w, "prod/prod-app", "default/web", 80)
     assert allowed(w, "kube-system/dns", "default/web", 80)
     assert not allowed(w, "internet", "default/web", 80)  # a selector never picks outside hosts
 
 
 def test_recipe_allow_from_some_pods_in_another_namespace_and_vs_or():
-    both = NP + """
+    both = (
+        NP
+        + """
 metadata: {name: web-allow-prod-monitoring}
 spec:
   podSelector: {matchLabels: {app: web}}
@@ -167,6 +195,7 @@ spec:
         - namespaceSelector: {matchLabels: {purpose: production}}
           podSelector: {matchLabels: {type: monitoring}}
 """
+    )
     w = make_world(RECIPE_SCENARIO, both)
     assert allowed(w, "prod/prod-mon", "default/web", 80)
     assert not allowed(w, "prod/prod-app", "default/web", 80)
@@ -180,21 +209,28 @@ spec:
 
 
 def test_recipe_allow_only_one_port():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: api-allow-5000}
 spec:
   podSelector: {matchLabels: {app: api}}
   ingress:
     - ports: [{port: 5000}]
       from: [{podSelector: {matchLabels: {role: monitoring}}}]
-""")
+""",
+    )
     assert allowed(w, "default/api", "default/api", 5000)  # role=monitoring is api itself
     assert not allowed(w, "default/web", "default/api", 5000)
     assert not allowed(w, "default/api", "default/api", 80)
 
 
 def test_recipe_deny_all_egress_but_dns():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: default-deny-egress-allow-dns}
 spec:
   podSelector: {}
@@ -204,7 +240,8 @@ spec:
         - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
           podSelector: {matchLabels: {k8s-app: kube-dns}}
       ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
-""")
+""",
+    )
     assert allowed(w, "default/web", "kube-system/dns", 53, "UDP")
     assert allowed(w, "default/web", "kube-system/dns", 53, "TCP")
     assert not allowed(w, "default/web", "internet", 443)
@@ -213,34 +250,46 @@ spec:
 
 
 def test_recipe_deny_external_egress_only():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: foo-deny-external-egress}
 spec:
   podSelector: {matchLabels: {app: web}}
   policyTypes: [Egress]
   egress:
     - to: [{namespaceSelector: {}}]
-""")
+""",
+    )
     assert allowed(w, "default/web", "prod/prod-app", 8080)
     assert not allowed(w, "default/web", "internet", 443)
 
 
 def test_policy_types_egress_alone_leaves_ingress_open():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: only-egress}
 spec:
   podSelector: {matchLabels: {app: db}}
   policyTypes: [Egress]
-""")
+""",
+    )
     assert allowed(w, "default/web", "default/db", 80)
     assert not allowed(w, "default/db", "default/web", 80)
 
 
 def test_policy_in_another_namespace_does_not_select_these_pods():
-    w = make_world(RECIPE_SCENARIO, NP + """
+    w = make_world(
+        RECIPE_SCENARIO,
+        NP
+        + """
 metadata: {name: deny, namespace: prod}
 spec:
   podSelector: {matchLabels: {app: web}}
   ingress: []
-""")
+""",
+    )
     assert allowed(w, "default/api", "default/web", 80)

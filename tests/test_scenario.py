@@ -4,8 +4,9 @@ from k8slearn.model.scenario import NAME_LABEL, load_scenario
 
 
 def test_defaults_and_automatic_namespace_label():
-    scn, problems = load_scenario("namespaces: [{name: x, labels: {team: a}}]\n"
-                                  "pods: [{name: a, namespace: x}, {name: b}]\n")
+    scn, problems = load_scenario(
+        "namespaces: [{name: x, labels: {team: a}}]\npods: [{name: a, namespace: x}, {name: b}]\n"
+    )
     assert problems == []
     assert scn.namespaces["x"].labels == {"team": "a", NAME_LABEL: "x"}
     assert scn.namespaces["kube-system"].labels[NAME_LABEL] == "kube-system"
@@ -32,7 +33,8 @@ def test_problems_are_located():
         "    labels: {app: true}\n"
         "    ports: [{containerPort: 70000}]\n"
         "  - {name: Bad_Name}\n"
-        "colour: blue\n")
+        "colour: blue\n"
+    )
     assert scn is None
     found = {(p.field, p.line) for p in problems}
     assert ("pods[0].namespace", 4) in found
@@ -49,6 +51,8 @@ def test_duplicate_pods_and_ips():
 
 
 def test_declared_ports():
-    scn, _ = load_scenario("pods: [{name: a, ports: [{containerPort: 80}, "
-                           "{containerPort: 53, protocol: UDP}]}, {name: b, ports: [{containerPort: 80}]}]\n")
+    scn, _ = load_scenario(
+        "pods: [{name: a, ports: [{containerPort: 80}, "
+        "{containerPort: 53, protocol: UDP}]}, {name: b, ports: [{containerPort: 80}]}]\n"
+    )
     assert scn.declared_ports() == [(53, "UDP"), (80, "TCP")]

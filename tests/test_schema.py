@@ -52,11 +52,19 @@ def test_the_classic_broken_policy():
     ("snippet", "field", "words"),
     [
         ("  ports: [{port: '80'}]\n", "spec.ports[0].port", "remove the quotes"),
-        ("  ports: [{port: 80, targetPort: [1]}]\n", "spec.ports[0].targetPort", "port number or a port name"),
+        (
+            "  ports: [{port: 80, targetPort: [1]}]\n",
+            "spec.ports[0].targetPort",
+            "port number or a port name",
+        ),
         ("  ports: {port: 80}\n", "spec.ports", "start each item"),
         ("  selector: {matchLabels: {app: web}}\n", "spec.selector.matchLabels", "plain map"),
         ("  selector: {enabled: true}\n", "spec.selector.enabled", "quote it"),
-        ("  ports: [{port: 80, containerPort: 8080}]\n", "spec.ports[0].containerPort", "targetPort"),
+        (
+            "  ports: [{port: 80, containerPort: 8080}]\n",
+            "spec.ports[0].containerPort",
+            "targetPort",
+        ),
         ("  Type: NodePort\n", "spec.Type", "did you mean `type`"),
     ],
 )
@@ -90,7 +98,8 @@ def test_metadata_name_is_required():
 def test_peer_and_rule_slips():
     problems = shape(
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\n"
-        "spec:\n  podSelector: {}\n  ingress:\n  - podSelector: {}\n")
+        "spec:\n  podSelector: {}\n  ingress:\n  - podSelector: {}\n"
+    )
     assert problems[0].field == "spec.ingress[0].podSelector"
     assert "inside `from:`" in problems[0].hint
 

@@ -34,8 +34,12 @@ def test_operators():
 
 
 def test_expressions_and_labels_combine():
-    s = sel({"matchLabels": {"app": "web"},
-             "matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]})
+    s = sel(
+        {
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}],
+        }
+    )
     assert s.matches({"app": "web"})
     assert s.matches({"app": "web", "env": "dev"})
     assert not s.matches({"app": "web", "env": "prod"})
@@ -48,6 +52,11 @@ labels = st.dictionaries(st.sampled_from(["app", "tier", "env"]), st.sampled_fro
 @given(labels, st.dictionaries(st.sampled_from(["app", "tier"]), st.sampled_from(["a", "b"])))
 def test_match_labels_equals_in_expressions(pod_labels, wanted):
     as_labels = sel({"matchLabels": wanted})
-    as_exprs = sel({"matchExpressions": [
-        {"key": k, "operator": "In", "values": [v]} for k, v in wanted.items()]})
+    as_exprs = sel(
+        {
+            "matchExpressions": [
+                {"key": k, "operator": "In", "values": [v]} for k, v in wanted.items()
+            ]
+        }
+    )
     assert as_labels.matches(pod_labels) == as_exprs.matches(pod_labels)

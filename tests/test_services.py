@@ -7,16 +7,44 @@ from conftest import make_world
 SCENARIO = {
     "namespaces": [{"name": "shop"}],
     "pods": [
-        {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}, "ip": "10.244.0.11",
-         "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090, "name": "metrics"}]},
-        {"name": "web-2", "namespace": "shop", "labels": {"app": "web"}, "ip": "10.244.0.12",
-         "ports": [{"containerPort": 8081, "name": "http"}]},
-        {"name": "web-3", "namespace": "shop", "labels": {"app": "web"}, "ip": "10.244.0.13",
-         "ready": False, "ports": [{"containerPort": 8080, "name": "http"}]},
-        {"name": "web-other-ns", "labels": {"app": "web"}, "ip": "10.244.0.14",
-         "ports": [{"containerPort": 8080, "name": "http"}]},
-        {"name": "udp", "namespace": "shop", "labels": {"app": "web"}, "ip": "10.244.0.15",
-         "ports": [{"containerPort": 8080, "name": "http", "protocol": "UDP"}]},
+        {
+            "name": "web-1",
+            "namespace": "shop",
+            "labels": {"app": "web"},
+            "ip": "10.244.0.11",
+            "ports": [
+                {"containerPort": 8080, "name": "http"},
+                {"containerPort": 9090, "name": "metrics"},
+            ],
+        },
+        {
+            "name": "web-2",
+            "namespace": "shop",
+            "labels": {"app": "web"},
+            "ip": "10.244.0.12",
+            "ports": [{"containerPort": 8081, "name": "http"}],
+        },
+        {
+            "name": "web-3",
+            "namespace": "shop",
+            "labels": {"app": "web"},
+            "ip": "10.244.0.13",
+            "ready": False,
+            "ports": [{"containerPort": 8080, "name": "http"}],
+        },
+        {
+            "name": "web-other-ns",
+            "labels": {"app": "web"},
+            "ip": "10.244.0.14",
+            "ports": [{"containerPort": 8080, "name": "http"}],
+        },
+        {
+            "name": "udp",
+            "namespace": "shop",
+            "labels": {"app": "web"},
+            "ip": "10.244.0.15",
+            "ports": [{"containerPort": 8080, "name": "http", "protocol": "UDP"}],
+        },
     ],
     "nodes": [{"name": "n1", "ip": "172.18.0.2"}, {"name": "n2", "ip": "172.18.0.3"}],
     "externals": [{"name": "db.example.com", "ip": "203.0.113.9"}],
@@ -46,7 +74,7 @@ def test_numeric_target_port_is_used_even_if_undeclared():
 
 
 def test_target_port_defaults_to_port():
-    w, svc = svc_world("  selector: {app: web}\n  ports: [{port: 8080}]\n")
+    _w, svc = svc_world("  selector: {app: web}\n  ports: [{port: 8080}]\n")
     assert svc.ports[0].target_port == 8080
     assert svc.type == "ClusterIP"
     assert svc.ports[0].protocol == "TCP"
@@ -55,7 +83,8 @@ def test_target_port_defaults_to_port():
 def test_publish_not_ready_addresses_includes_unready_pods():
     w, svc = svc_world(
         "  selector: {app: web}\n  publishNotReadyAddresses: true\n"
-        "  ports: [{port: 80, targetPort: http}]\n")
+        "  ports: [{port: 80, targetPort: http}]\n"
+    )
     assert ("shop/web-3", 8080) in endpoints(w, svc)
 
 
@@ -69,7 +98,8 @@ def test_selector_mismatch_and_no_selector_give_no_endpoints():
 def test_multi_port_service_named_ports():
     w, svc = svc_world(
         "  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: http}\n"
-        "  - {name: metrics, port: 9090, targetPort: metrics}\n")
+        "  - {name: metrics, port: 9090, targetPort: metrics}\n"
+    )
     assert endpoints(w, svc, 9090) == [("shop/web-1", 9090)]
 
 
@@ -98,8 +128,10 @@ def test_external_name_is_a_cname_with_no_endpoints():
 
 
 def test_node_ports_are_stable_in_range_and_respect_given_ones():
-    spec = ("  type: NodePort\n  selector: {app: web}\n  ports:\n"
-            "  - {name: a, port: 80}\n  - {name: b, port: 81, nodePort: 30080}\n")
+    spec = (
+        "  type: NodePort\n  selector: {app: web}\n  ports:\n"
+        "  - {name: a, port: 80}\n  - {name: b, port: 81, nodePort: 30080}\n"
+    )
     w, svc = svc_world(spec)
     chosen = w.services.node_port(svc, svc.ports[0])
     assert 30000 <= chosen <= 32767 and chosen != 30080
@@ -125,17 +157,25 @@ spec:
   ingress:
     - ports: [{port: 8080}]
 """
-    w = make_world(SCENARIO, SVC + "metadata: {name: web, namespace: shop}\nspec:\n"
-                   "  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n---" + policy)
+    w = make_world(
+        SCENARIO,
+        SVC + "metadata: {name: web, namespace: shop}\nspec:\n"
+        "  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n---" + policy,
+    )
     reach = w.reach_service("default/web-other-ns", "shop/web", 80)
     # web-1 listens on 8080 (allowed); web-2 on 8081 (the policy admits only 8080)
     assert [(e.key, p, ok) for e, p, ok in reach.backends] == [
-        ("shop/web-1", 8080, True), ("shop/web-2", 8081, False)]
+        ("shop/web-1", 8080, True),
+        ("shop/web-2", 8081, False),
+    ]
     assert reach.allowed
 
 
 def test_load_balancer_without_node_port_allocation():
-    w, svc = svc_world("  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n"
-                       "  selector: {app: web}\n  ports: [{name: a, port: 80}, {name: b, port: 81, nodePort: 30081}]\n")
+    w, svc = svc_world(
+        "  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n"
+        "  selector: {app: web}\n"
+        "  ports: [{name: a, port: 80}, {name: b, port: 81, nodePort: 30081}]\n"
+    )
     assert w.services.node_port(svc, svc.ports[0]) is None
     assert w.services.node_port(svc, svc.ports[1]) == 30081

@@ -60,8 +60,9 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
-              help="Output format.")
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format."
+)
 def validate(files: tuple[str, ...], output: str) -> None:
     """Check manifests as `kubectl apply` and the API server would.
 
@@ -91,26 +92,30 @@ def _problem_json(p) -> dict[str, Any]:
 def _validation_entries(name: str, report) -> list[dict[str, Any]]:
     entries = []
     for m in report.manifests:
-        entries.append({
-            "file": name,
-            "index": m.doc.index,
-            "kind": m.kind or m.doc.data.get("kind"),
-            "name": m.name,
-            "valid": m.valid,
-            "errors": [_problem_json(p) for p in m.problems if p.is_error],
-            "warnings": [_problem_json(p) for p in m.problems if not p.is_error],
-        })
+        entries.append(
+            {
+                "file": name,
+                "index": m.doc.index,
+                "kind": m.kind or m.doc.data.get("kind"),
+                "name": m.name,
+                "valid": m.valid,
+                "errors": [_problem_json(p) for p in m.problems if p.is_error],
+                "warnings": [_problem_json(p) for p in m.problems if not p.is_error],
+            }
+        )
     errors = [p for p in report.problems if p.is_error]
     if errors or not report.manifests:
-        entries.append({
-            "file": name,
-            "index": len(report.manifests),
-            "kind": None,
-            "name": None,
-            "valid": False,
-            "errors": [_problem_json(p) for p in errors],
-            "warnings": [_problem_json(p) for p in report.problems if not p.is_error],
-        })
+        entries.append(
+            {
+                "file": name,
+                "index": len(report.manifests),
+                "kind": None,
+                "name": None,
+                "valid": False,
+                "errors": [_problem_json(p) for p in errors],
+                "warnings": [_problem_json(p) for p in report.problems if not p.is_error],
+            }
+        )
     return entries
 
 
@@ -141,18 +146,48 @@ def _summary(obj: dict[str, Any]) -> str:
 
 @main.command()
 @click.option("--scenario", "scenario_path", required=True, help="Scenario YAML file.")
-@click.option("-f", "--filename", "manifest_paths", multiple=True,
-              help="Manifests to apply (Services, NetworkPolicies, …); repeatable.")
-@click.option("--port", "ports", multiple=True, metavar="PORT[/PROTO]",
-              help="Port to probe, e.g. 80 or 53/UDP; repeatable. Default: every declared containerPort.")
-@click.option("--explain", "explain", nargs=3, metavar="FROM TO PORT[/PROTO]",
-              help="Explain one connection, e.g. --explain x/a y/b 80.")
-@click.option("--to-service", "to_service", metavar="NS/NAME",
-              help="Judge connections to a Service: which backends answer each source.")
-@click.option("-o", "--output", type=click.Choice(["text", "json", "matrix"]), default="text",
-              help="Output format; `matrix` is compact JSON for big clusters.")
-def reach(scenario_path: str, manifest_paths: tuple[str, ...], ports: tuple[str, ...],
-          explain: tuple[str, str, str] | None, to_service: str | None, output: str) -> None:
+@click.option(
+    "-f",
+    "--filename",
+    "manifest_paths",
+    multiple=True,
+    help="Manifests to apply (Services, NetworkPolicies, …); repeatable.",
+)
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    metavar="PORT[/PROTO]",
+    help="Port to probe, e.g. 80 or 53/UDP; repeatable. Default: every declared containerPort.",
+)
+@click.option(
+    "--explain",
+    "explain",
+    nargs=3,
+    metavar="FROM TO PORT[/PROTO]",
+    help="Explain one connection, e.g. --explain x/a y/b 80.",
+)
+@click.option(
+    "--to-service",
+    "to_service",
+    metavar="NS/NAME",
+    help="Judge connections to a Service: which backends answer each source.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["text", "json", "matrix"]),
+    default="text",
+    help="Output format; `matrix` is compact JSON for big clusters.",
+)
+def reach(
+    scenario_path: str,
+    manifest_paths: tuple[str, ...],
+    ports: tuple[str, ...],
+    explain: tuple[str, str, str] | None,
+    to_service: str | None,
+    output: str,
+) -> None:
     """Compute the truth table: which pods may connect to which, on which ports."""
     from k8slearn.model.reachability import parse_port
     from k8slearn.model.scenario import load_scenario
@@ -197,8 +232,11 @@ def _load_manifests(paths: tuple[str, ...]):
         invalid |= not report.valid
         manifests.extend(report.manifests)
     if invalid:
-        click.echo("the manifests are invalid: the API server would refuse them, "
-                   "so there is no table to compute", err=True)
+        click.echo(
+            "the manifests are invalid: the API server would refuse them, "
+            "so there is no table to compute",
+            err=True,
+        )
         sys.exit(EXIT_INVALID)
     return manifests
 
@@ -214,7 +252,9 @@ def _reach_explain(world, explain: tuple[str, str, str], output: str) -> None:
     for key in (src, dst):
         if world.endpoint(key) is None:
             known = ", ".join(e.key for e in world.model.endpoints) or "none"
-            raise click.UsageError(f"{key!r} is neither a pod (ns/name) nor an external host; known: {known}")
+            raise click.UsageError(
+                f"{key!r} is neither a pod (ns/name) nor an external host; known: {known}"
+            )
     result = world.explain(src, dst, port, protocol)
     if output == "text":
         for line in result.lines():
@@ -233,17 +273,19 @@ def _reach_service(world, key: str, port_keys, output: str) -> None:
     for port, protocol in wanted:
         for source in world.model.endpoints:
             r = world.reach_service(source.key, key, port, protocol)
-            results.append({
-                "from": source.key,
-                "to": f"svc:{key}",
-                "port": port,
-                "protocol": protocol,
-                "allowed": r.allowed,
-                "backends": [
-                    {"to": e.key, "port": p, "allowed": ok} for e, p, ok in r.backends
-                ],
-                **({"note": r.note} if r.note else {}),
-            })
+            results.append(
+                {
+                    "from": source.key,
+                    "to": f"svc:{key}",
+                    "port": port,
+                    "protocol": protocol,
+                    "allowed": r.allowed,
+                    "backends": [
+                        {"to": e.key, "port": p, "allowed": ok} for e, p, ok in r.backends
+                    ],
+                    **({"note": r.note} if r.note else {}),
+                }
+            )
     if output != "text":
         _emit_json({"service": world.services.describe(svc), "results": results})
         return
@@ -252,7 +294,11 @@ def _reach_service(world, key: str, port_keys, output: str) -> None:
     for r in results:
         mark = click.style("✓", fg="green") if r["allowed"] else click.style("✗", fg="red")
         answered = [b["to"] for b in r["backends"] if b["allowed"]]
-        tail = f"answered by {', '.join(answered)}" if answered else (r.get("note") or "no backend answers")
+        tail = (
+            f"answered by {', '.join(answered)}"
+            if answered
+            else (r.get("note") or "no backend answers")
+        )
         click.echo(f"  {mark} {r['from']} → {key}:{r['port']}/{r['protocol']}: {tail}")
 
 
@@ -273,5 +319,7 @@ def _print_table(table) -> None:
                 if i >= len(table.pods) and j >= len(table.pods):
                     cells.append(" ·")
                 else:
-                    cells.append(click.style(" ✓", fg="green") if bit == "1" else click.style(" ✗", fg="red"))
+                    cells.append(
+                        click.style(" ✓", fg="green") if bit == "1" else click.style(" ✗", fg="red")
+                    )
             click.echo(f"{i:>2} {name:<{width}}" + " ".join(cells))

@@ -139,11 +139,19 @@ class _Builder:
         self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                raise _Reject("a mapping key must be a plain value, not a list or mapping", key_node)
+                raise _Reject(
+                    "a mapping key must be a plain value, not a list or mapping", key_node
+                )
             key = self.build(key_node, path, depth + 1)
             if key is None:
                 key = "null"
-            key = key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
+            key = (
+                key
+                if isinstance(key, str)
+                else str(key).lower()
+                if isinstance(key, bool)
+                else str(key)
+            )
             if key in result:
                 first = self.positions.get((*path, key))
                 where = f" (first at line {first[0]})" if first else ""
@@ -200,7 +208,9 @@ def _yaml_error(exc: yaml.MarkedYAMLError) -> Problem:
         message = problem
     elif "mapping values are not allowed here" in problem:
         message = "a `key: value` is not allowed here"
-        hint = "check the indentation of this line and the one above, or quote a value that holds ': '"
+        hint = (
+            "check the indentation of this line and the one above, or quote a value that holds ': '"
+        )
     elif "could not find expected ':'" in problem:
         message = "expected `key: value` but found no ':'"
         hint = "check the indentation, or a missing ':' after a key"

@@ -50,7 +50,10 @@ _KNOWN_SLIPS: dict[tuple[str, str], str] = {
     ),
     ("rule", "namespaceSelector"): "a peer selector goes inside `from:` or `to:`",
     ("rule", "ipBlock"): "`ipBlock` goes inside `from:` or `to:`",
-    ("spec", "matchLabels"): "`matchLabels` goes inside `podSelector:` (or a Service's plain `selector:`)",
+    (
+        "spec",
+        "matchLabels",
+    ): "`matchLabels` goes inside `podSelector:` (or a Service's plain `selector:`)",
     ("servicespec", "matchLabels"): (
         "a Service selector is a plain map of labels: write `selector: {app: web}`, "
         "without `matchLabels`"
@@ -93,15 +96,19 @@ def identify(doc: Document) -> tuple[str | None, str | None, list[Problem]]:
     kind = data.get("kind")
     if not isinstance(kind, str) or not kind:
         problems.append(
-            doc.problem(("kind",), "Required value: every manifest needs a `kind`",
-                        hint="for example `kind: Service` or `kind: NetworkPolicy`")
+            doc.problem(
+                ("kind",),
+                "Required value: every manifest needs a `kind`",
+                hint="for example `kind: Service` or `kind: NetworkPolicy`",
+            )
         )
         kind = None
     if not isinstance(api_version, str) or not api_version:
         hint = f"`{kind}` uses `apiVersion: {KNOWN_KINDS[kind]}`" if kind in KNOWN_KINDS else ""
         problems.append(
-            doc.problem(("apiVersion",), "Required value: every manifest needs an `apiVersion`",
-                        hint=hint)
+            doc.problem(
+                ("apiVersion",), "Required value: every manifest needs an `apiVersion`", hint=hint
+            )
         )
         api_version = None
     if kind is None or api_version is None:
@@ -110,8 +117,10 @@ def identify(doc: Document) -> tuple[str | None, str | None, list[Problem]]:
         close = difflib.get_close_matches(kind, KNOWN_KINDS, n=1, cutoff=0.6)
         lowered = {k.lower(): k for k in KNOWN_KINDS}
         guess = lowered.get(kind.lower()) or (close[0] if close else None)
-        hint = f"did you mean `{guess}`?" if guess else (
-            "k8slearn checks " + ", ".join(f"{v} {k}" for k, v in KNOWN_KINDS.items())
+        hint = (
+            f"did you mean `{guess}`?"
+            if guess
+            else ("k8slearn checks " + ", ".join(f"{v} {k}" for k, v in KNOWN_KINDS.items()))
         )
         problems.append(doc.problem(("kind",), f"unknown kind {kind!r}", hint=hint))
         return api_version, None, problems
@@ -137,8 +146,11 @@ def check_shape(doc: Document, api_version: str, kind: str) -> list[Problem]:
     metadata = doc.data.get("metadata")
     if not isinstance(metadata, dict) or not (metadata.get("name") or metadata.get("generateName")):
         problems.append(
-            doc.problem(("metadata", "name"), "Required value: name or generateName is required",
-                        hint="add `metadata:` with a `name:`")
+            doc.problem(
+                ("metadata", "name"),
+                "Required value: name or generateName is required",
+                hint="add `metadata:` with a `name:`",
+            )
         )
     problems.sort(key=lambda p: (p.line or 0, p.field))
     return problems
@@ -157,10 +169,16 @@ def _translate(doc: Document, error) -> list[Problem]:
             hint = _KNOWN_SLIPS[("servicespec", "matchLabels")]
         return [doc.problem(path, _type_message(error.instance, error.validator_value), hint=hint)]
     if keyword == "oneOf" and _is_int_or_string(error.schema):
-        return [doc.problem(path, f"must be a port number or a port name, not {_show(error.instance)}")]
+        return [
+            doc.problem(path, f"must be a port number or a port name, not {_show(error.instance)}")
+        ]
     if keyword == "enum":
         options = ", ".join(repr(v) for v in error.validator_value if v is not None)
-        return [doc.problem(path, f"Unsupported value: {_show(error.instance)}: supported values: {options}")]
+        return [
+            doc.problem(
+                path, f"Unsupported value: {_show(error.instance)}: supported values: {options}"
+            )
+        ]
     if keyword == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "a field"
         return [doc.problem((*path, missing), "Required value")]
@@ -191,7 +209,7 @@ def _type_message(value: Any, expected: Any) -> str:
     if isinstance(value, bool) and "string" in wanted:
         message += " (quote it: YAML reads yes/no/true/false/on/off as booleans)"
     elif isinstance(value, int | float) and "string" in wanted:
-        message += f" (quote it: \"{value}\")"
+        message += f' (quote it: "{value}")'
     elif isinstance(value, str) and "integer" in wanted:
         message += " (remove the quotes)"
     elif isinstance(value, dict) and "array" in wanted:

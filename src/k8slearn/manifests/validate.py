@@ -60,9 +60,7 @@ class ValidationReport:
 
     @property
     def valid(self) -> bool:
-        return not any(p.is_error for p in self.problems) and all(
-            m.valid for m in self.manifests
-        )
+        return not any(p.is_error for p in self.problems) and all(m.valid for m in self.manifests)
 
     def all_problems(self) -> list[Problem]:
         found = list(self.problems)

@@ -46,7 +46,8 @@ class SideVerdict:
     def describe(self) -> str:
         side = "leave" if self.direction == "egress" else "enter"
         if not isinstance(self.endpoint, Pod):
-            return f"{self.endpoint.key} is outside the cluster: no policy governs its {self.direction}."
+            key, direction = self.endpoint.key, self.direction
+            return f"{key} is outside the cluster: no policy governs its {direction}."
         if not self.isolating:
             return (
                 f"{self.endpoint.key} is not isolated for {self.direction}: no NetworkPolicy that "
@@ -60,7 +61,8 @@ class SideVerdict:
             return f"{head}; {self.admitted_by.describe()} allows this connection."
         why = " ".join(self.near_misses)
         whose = "their" if len(self.isolating) > 1 else "its"
-        return f"{head}, and none of {whose} {self.direction} rules allows this connection. {why}".strip()
+        none = f"none of {whose} {self.direction} rules allows this connection"
+        return f"{head}, and {none}. {why}".strip()
 
 
 @dataclass(frozen=True)
@@ -84,15 +86,21 @@ class Explanation:
         )
 
     def lines(self) -> list[str]:
-        return [self.summary(), f"  egress:  {self.egress.describe()}",
-                f"  ingress: {self.ingress.describe()}", *(f"  note: {n}" for n in self.notes)]
+        return [
+            self.summary(),
+            f"  egress:  {self.egress.describe()}",
+            f"  ingress: {self.ingress.describe()}",
+            *(f"  note: {n}" for n in self.notes),
+        ]
 
     def to_dict(self) -> dict:
         def side(v: SideVerdict) -> dict:
             return {
                 "allowed": v.allowed,
                 "isolatedBy": [p.key for p in v.isolating],
-                "admittedBy": None if v.admitted_by is None else {
+                "admittedBy": None
+                if v.admitted_by is None
+                else {
                     "policy": v.admitted_by.policy.key,
                     "rule": v.admitted_by.rule_index,
                     "line": v.admitted_by.rule.line,
@@ -125,8 +133,10 @@ def explain_connection(
     egress = _side(scenario, policies, "egress", source, destination, port, protocol)
     ingress = _side(scenario, policies, "ingress", destination, source, port, protocol)
     notes = []
-    if isinstance(destination, Pod) and destination.ports and not any(
-        cp.port == port and cp.protocol == protocol for cp in destination.ports
+    if (
+        isinstance(destination, Pod)
+        and destination.ports
+        and not any(cp.port == port and cp.protocol == protocol for cp in destination.ports)
     ):
         notes.append(
             f"{destination.key} declares no container port {port}/{protocol}: policies may allow "
@@ -147,7 +157,8 @@ def _side(
     if not isinstance(pod, Pod):
         return SideVerdict(direction, pod, (), None)
     isolating = tuple(
-        p for p in policies
+        p
+        for p in policies
         if p.selects(pod) and (p.isolates_egress if direction == "egress" else p.isolates_ingress)
     )
     destination = other if direction == "egress" else pod
@@ -169,8 +180,13 @@ def _side(
 
 
 def _near_miss(
-    policy: NetworkPolicy, direction: str, index: int, rule: Rule, other: Endpoint,
-    peer_ok: bool, port_ok: bool,
+    policy: NetworkPolicy,
+    direction: str,
+    index: int,
+    rule: Rule,
+    other: Endpoint,
+    peer_ok: bool,
+    port_ok: bool,
 ) -> str:
     label = f"{direction} rule {index + 1} of {policy.key}"
     if rule.line:

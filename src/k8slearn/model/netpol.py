@@ -80,8 +80,10 @@ class Peer:
     def describe(self, policy_namespace: str) -> str:
         if self.ip_block is not None:
             return self.ip_block.describe()
-        pods = "every pod" if self.pod_selector is None or self.pod_selector.is_empty else (
-            f"pods with {self.pod_selector.describe()}"
+        pods = (
+            "every pod"
+            if self.pod_selector is None or self.pod_selector.is_empty
+            else (f"pods with {self.pod_selector.describe()}")
         )
         if self.namespace_selector is None:
             return f"{pods} of namespace {policy_namespace}"

@@ -76,13 +76,15 @@ class TruthTable:
         for port, protocol in self.ports:
             rows = self.rows[(port, protocol)]
             for i, j in self.pairs():
-                results.append({
-                    "from": self.endpoints[i].key,
-                    "to": self.endpoints[j].key,
-                    "port": port,
-                    "protocol": protocol,
-                    "allowed": bool(rows[i] >> j & 1),
-                })
+                results.append(
+                    {
+                        "from": self.endpoints[i].key,
+                        "to": self.endpoints[j].key,
+                        "port": port,
+                        "protocol": protocol,
+                        "allowed": bool(rows[i] >> j & 1),
+                    }
+                )
         out: dict = {"pods": [p.key for p in self.pods]}
         if self.externals:
             out["externals"] = [e.key for e in self.externals]
@@ -95,7 +97,9 @@ class TruthTable:
         if self.externals:
             out["externals"] = [e.key for e in self.externals]
         out["tables"] = {
-            f"{port}/{protocol}": [self.bitstring((port, protocol), i) for i in range(len(self.endpoints))]
+            f"{port}/{protocol}": [
+                self.bitstring((port, protocol), i) for i in range(len(self.endpoints))
+            ]
             for port, protocol in self.ports
         }
         return out
@@ -111,7 +115,9 @@ class TruthTable:
                 for j in iter_bits(a ^ b):
                     if i >= len(self.pods) and j >= len(self.pods):
                         continue
-                    out.append((self.endpoints[i].key, self.endpoints[j].key, port, bool(a >> j & 1)))
+                    out.append(
+                        (self.endpoints[i].key, self.endpoints[j].key, port, bool(a >> j & 1))
+                    )
         return out
 
 
@@ -222,7 +228,9 @@ class ReachabilityModel:
     # -- compiling policies ---------------------------------------------------------------
 
     def _compile(self, policy: NetworkPolicy) -> _CompiledPolicy:
-        selected = self.by_namespace.get(policy.namespace, 0) & self.pods_matching(policy.pod_selector)
+        selected = self.by_namespace.get(policy.namespace, 0) & self.pods_matching(
+            policy.pod_selector
+        )
         return _CompiledPolicy(
             policy=policy,
             selected=selected,
@@ -305,7 +313,9 @@ class ReachabilityModel:
                     egress_rows[i] |= allowed
         rows = [e & g for e, g in zip(egress_rows, ingress_rows, strict=True)]
         for i in range(self.pod_count, n):
-            rows[i] &= self.all_pods  # between two hosts outside the cluster there is nothing to say
+            rows[i] &= (
+                self.all_pods
+            )  # between two hosts outside the cluster there is nothing to say
         return rows
 
     def table(self, ports: Sequence[PortKey] | None = None) -> TruthTable:

@@ -153,8 +153,11 @@ class _ScenarioReader:
         known = {"namespaces", "pods", "nodes", "externals"}
         for key in data:
             if key not in known:
-                self.error((key,), f"unknown scenario field {key!r}",
-                           hint="a scenario has " + ", ".join(sorted(known)))
+                self.error(
+                    (key,),
+                    f"unknown scenario field {key!r}",
+                    hint="a scenario has " + ", ".join(sorted(known)),
+                )
         namespaces = {n: namespace(n) for n in BUILTIN_NAMESPACES}
         for path, item in self.items("namespaces"):
             self.check_keys(path, item, {"name", "labels"})
@@ -175,8 +178,11 @@ class _ScenarioReader:
     def check_keys(self, path: Path, item: dict[str, Any], allowed: set[str]) -> None:
         for key in item:
             if key not in allowed:
-                self.error((*path, key), f"unknown field {key!r}",
-                           hint="allowed: " + ", ".join(sorted(allowed)))
+                self.error(
+                    (*path, key),
+                    f"unknown field {key!r}",
+                    hint="allowed: " + ", ".join(sorted(allowed)),
+                )
 
     def name(self, path: Path, item: dict[str, Any], rule, what: str) -> str | None:
         value = item.get("name")
@@ -245,8 +251,11 @@ class _ScenarioReader:
             name = self.name(path, item, names.is_dns1123_subdomain, "a DNS-1123 subdomain")
             ns = item.get("namespace", "default")
             if ns not in namespaces:
-                self.error((*path, "namespace"), f"namespace {ns!r} is not declared",
-                           hint="add it under `namespaces:`")
+                self.error(
+                    (*path, "namespace"),
+                    f"namespace {ns!r} is not declared",
+                    hint="add it under `namespaces:`",
+                )
             if name is None:
                 continue
             key = f"{ns}/{name}"
@@ -302,8 +311,11 @@ class _ScenarioReader:
             name = item.get("name")
             if name is not None:
                 if not isinstance(name, str) or not names.is_iana_svc_name(name):
-                    self.error((*where, "name"), f"{name!r} is not a valid port name",
-                               hint="at most 15 lowercase letters, digits and '-', with a letter")
+                    self.error(
+                        (*where, "name"),
+                        f"{name!r} is not a valid port name",
+                        hint="at most 15 lowercase letters, digits and '-', with a letter",
+                    )
                     continue
                 if name in names_seen:
                     self.error((*where, "name"), f"port name {name!r} is used twice in this pod")

@@ -68,7 +68,9 @@ class Service:
                 name=p.get("name") or None,
                 port=p["port"],
                 protocol=p.get("protocol") or "TCP",
-                target_port=p.get("targetPort") if p.get("targetPort") not in (None, 0, "") else p["port"],
+                target_port=p.get("targetPort")
+                if p.get("targetPort") not in (None, 0, "")
+                else p["port"],
                 node_port=p.get("nodePort") or None,
             )
             for p in spec.get("ports") or []

@@ -47,7 +47,9 @@ class World:
         manifests = [m for m in manifests if m.valid and m.obj is not None]
         self.scenario = _apply_workloads(scenario, manifests)
         self.policies = [
-            NetworkPolicy.from_manifest(m.obj, m.doc) for m in manifests if m.kind == "NetworkPolicy"
+            NetworkPolicy.from_manifest(m.obj, m.doc)
+            for m in manifests
+            if m.kind == "NetworkPolicy"
         ]
         self.services = ServiceIndex(
             self.scenario, [Service.from_manifest(m.obj) for m in manifests if m.kind == "Service"]
@@ -69,7 +71,9 @@ class World:
             raise KeyError(src if source is None else dst)
         return explain_connection(self.scenario, self.policies, source, destination, port, protocol)
 
-    def reach_service(self, src: str, service_key: str, port: int, protocol: str = "TCP") -> ServiceReach:
+    def reach_service(
+        self, src: str, service_key: str, port: int, protocol: str = "TCP"
+    ) -> ServiceReach:
         """Judge a connection to a Service at each backend pod and its target port.
 
         kube-proxy sends each connection to one ready endpoint; the connection
@@ -84,20 +88,38 @@ class World:
             target = self.scenario.external(svc.external_name or "")
             note = f"{svc.key} is a DNS alias (CNAME) for {svc.external_name}; nothing is proxied"
             if target is None:
-                return ServiceReach(source, svc, port, protocol, [], note + ", and that host is not in the scenario.")
-            ok = self.model.table([(port, protocol)]).allowed(source.key, target.key, port, protocol)
+                return ServiceReach(
+                    source,
+                    svc,
+                    port,
+                    protocol,
+                    [],
+                    note + ", and that host is not in the scenario.",
+                )
+            ok = self.model.table([(port, protocol)]).allowed(
+                source.key, target.key, port, protocol
+            )
             return ServiceReach(source, svc, port, protocol, [(target, port, ok)], note + ".")
         sp = svc.port(number=port) if svc.ports else None
         if sp is None or sp.protocol != protocol:
             sp = next((p for p in svc.ports if p.port == port and p.protocol == protocol), None)
         if sp is None:
             have = ", ".join(p.label() for p in svc.ports) or "none"
-            return ServiceReach(source, svc, port, protocol, [], f"{svc.key} has no port {port}/{protocol} (it has {have}).")
+            return ServiceReach(
+                source,
+                svc,
+                port,
+                protocol,
+                [],
+                f"{svc.key} has no port {port}/{protocol} (it has {have}).",
+            )
         backends = self.services.endpoints(svc, sp)
         results = []
         for b in backends:
             table = self.model.table([(b.port, b.protocol)])
-            results.append((b.pod, b.port, table.allowed(source.key, b.pod.key, b.port, b.protocol)))
+            results.append(
+                (b.pod, b.port, table.allowed(source.key, b.pod.key, b.port, b.protocol))
+            )
         note = "" if backends else f"{svc.key} has no endpoints on port {sp.label()}."
         return ServiceReach(source, svc, port, protocol, results, note)
 
@@ -113,16 +135,28 @@ def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
         if m.kind == "Namespace":
             namespaces[meta["name"]] = namespace(meta["name"], meta.get("labels") or {})
         elif m.kind == "Pod":
-            added.append((m.namespace or "default", meta["name"], meta.get("labels") or {},
-                          _container_ports(obj.get("spec") or {})))
+            added.append(
+                (
+                    m.namespace or "default",
+                    meta["name"],
+                    meta.get("labels") or {},
+                    _container_ports(obj.get("spec") or {}),
+                )
+            )
         elif m.kind == "Deployment":
             spec = obj.get("spec") or {}
             template = spec.get("template") or {}
             labels = (template.get("metadata") or {}).get("labels") or {}
             replicas = spec.get("replicas", 1)
             for i in range(replicas if isinstance(replicas, int) else 1):
-                added.append((m.namespace or "default", f"{meta['name']}-{i}", labels,
-                              _container_ports(template.get("spec") or {})))
+                added.append(
+                    (
+                        m.namespace or "default",
+                        f"{meta['name']}-{i}",
+                        labels,
+                        _container_ports(template.get("spec") or {}),
+                    )
+                )
     if not added and namespaces == scenario.namespaces:
         return scenario
     ips = (f"10.245.{i // 250}.{i % 250 + 2}" for i in range(65000))
