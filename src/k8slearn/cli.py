@@ -63,18 +63,33 @@ def main(ctx: click.Context) -> None:
 @click.option(
     "-o", "--output", type=click.Choice(["text", "json"]), default="text", help="Output format."
 )
-def validate(files: tuple[str, ...], output: str) -> None:
+@click.option(
+    "--scenario",
+    "scenario_path",
+    default=None,
+    help="Also warn about selectors that match no pod of this scenario.",
+)
+def validate(files: tuple[str, ...], output: str, scenario_path: str | None) -> None:
     """Check manifests as `kubectl apply` and the API server would.
 
     FILES are YAML or JSON files (`-` reads standard input). Exit 0 when every
     document is valid, 1 when any is invalid, 2 when a file cannot be read.
     """
+    from k8slearn.grading.lints import lint
     from k8slearn.manifests.validate import validate_text
 
+    scenario = _read_scenario(scenario_path) if scenario_path else None
     entries: list[dict[str, Any]] = []
     any_invalid = False
     for name in files:
         report = validate_text(read_input(name))
+        world = None
+        if scenario is not None:
+            from k8slearn.model.world import World
+
+            world = World(scenario, report.manifests)
+        for found in lint(report.manifests, world):
+            found.manifest.problems.append(found.problem)
         any_invalid |= not report.valid
         entries.extend(_validation_entries(name, report))
         if output == "text":
@@ -190,19 +205,13 @@ def reach(
 ) -> None:
     """Compute the truth table: which pods may connect to which, on which ports."""
     from k8slearn.model.reachability import parse_port
-    from k8slearn.model.scenario import load_scenario
     from k8slearn.model.world import World
 
     try:
         port_keys = [parse_port(p) for p in ports]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    scenario, problems = load_scenario(read_input(scenario_path))
-    if scenario is None:
-        for p in problems:
-            _print_problem(scenario_path, p)
-        click.echo(f"{scenario_path}: the scenario is invalid; fix it and run again", err=True)
-        sys.exit(EXIT_INVALID)
+    scenario = _read_scenario(scenario_path)
     manifests = _load_manifests(manifest_paths)
     world = World(scenario, manifests)
 
@@ -218,6 +227,19 @@ def reach(
             _emit_json(table.to_matrix())
         else:
             _print_table(table)
+
+
+def _read_scenario(path: str):
+    """Load a scenario file, or print its problems and exit 1."""
+    from k8slearn.model.scenario import load_scenario
+
+    scenario, problems = load_scenario(read_input(path))
+    if scenario is None:
+        for p in problems:
+            _print_problem(path, p)
+        click.echo(f"{path}: the scenario is invalid; fix it and run again", err=True)
+        sys.exit(EXIT_INVALID)
+    return scenario
 
 
 def _load_manifests(paths: tuple[str, ...]):
@@ -323,3 +345,157 @@ def _print_table(table) -> None:
                         click.style(" ✓", fg="green") if bit == "1" else click.style(" ✗", fg="red")
                     )
             click.echo(f"{i:>2} {name:<{width}}" + " ".join(cells))
+
+
+# -- packs, exercises and grading -------------------------------------------------------------
+
+pack_option = click.option(
+    "--pack",
+    "packs",
+    multiple=True,
+    metavar="PATH",
+    help="An extra lesson pack folder; repeatable (also: K8SLEARN_PACKS).",
+)
+
+
+def _library(packs: tuple[str, ...]):
+    from k8slearn.packs.library import load_library
+
+    library = load_library(packs)
+    for p in library.problems:
+        click.echo(p.located(), err=True)
+    return library
+
+
+@main.command("list")
+@pack_option
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+def list_command(packs: tuple[str, ...], output: str) -> None:
+    """List packs, lessons and exercises."""
+    library = _library(packs)
+    if output == "json":
+        _emit_json(
+            [
+                {
+                    "pack": ex.pack_id,
+                    "lesson": ex.lesson_id,
+                    "id": ex.id,
+                    "title": ex.title,
+                    "tags": ex.tags,
+                }
+                for ex in library.exercises()
+            ]
+        )
+        return
+    for pack in library.packs:
+        click.echo(click.style(f"{pack.id}", bold=True) + f"  {pack.title} (v{pack.version})")
+        for lesson in pack.lessons:
+            click.echo(f"  {lesson.title}")
+            for ex in lesson.exercises:
+                tags = f"  [{', '.join(ex.tags)}]" if ex.tags else ""
+                click.echo(f"    {pack.id}/{ex.id}  {ex.title}{click.style(tags, dim=True)}")
+
+
+@main.command()
+@click.argument("exercise")
+@click.argument("answer_file")
+@pack_option
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+@click.option("--no-record", is_flag=True, help="Do not record this attempt in your progress.")
+def check(
+    exercise: str, answer_file: str, packs: tuple[str, ...], output: str, no_record: bool
+) -> None:
+    """Grade ANSWER_FILE as an answer to EXERCISE (`pack/exercise`, or a unique exercise id).
+
+    Exit 0 when it passes, 1 when it does not (invalid YAML or manifests included),
+    2 for an unknown exercise or an unreadable file.
+    """
+    from k8slearn.grading.grader import ExerciseError, Grader
+
+    library = _library(packs)
+    found, why = library.find(exercise)
+    if found is None:
+        raise InputError(why)
+    text = read_input(answer_file)
+    try:
+        grade = Grader(found).grade(text)
+    except ExerciseError as exc:
+        raise InputError(f"the exercise is broken: {exc}") from None
+    if not no_record:
+        from k8slearn.progress.store import open_store
+
+        store = open_store()
+        store.record_attempt(
+            found.qualified_id, grade.passed, [c.name for c in grade.failed_checks()], source="cli"
+        )
+        if store.warning:
+            click.echo(f"warning: {store.warning}", err=True)
+    if output == "json":
+        data = grade.to_dict()
+        _emit_json(
+            {
+                "exercise": data["exercise"],
+                "passed": data["passed"],
+                "checks": [
+                    {"name": c["name"], "passed": c["passed"], "message": c["message"]}
+                    for c in data["checks"]
+                ],
+                "warnings": data["warnings"],
+            }
+        )
+    else:
+        _print_grade(answer_file, grade)
+    sys.exit(0 if grade.passed else EXIT_INVALID)
+
+
+def _print_grade(name: str, grade) -> None:
+    for c in grade.checks:
+        mark = click.style("✓", fg="green") if c.passed else click.style("✗", fg="red")
+        where = f" ({name}:{c.line})" if c.line and not c.passed else ""
+        click.echo(f"{mark} {c.name}: {c.message}{where}")
+    for w in grade.warnings:
+        _print_problem(name, w)
+    verdict = (
+        click.style("PASSED", fg="green", bold=True)
+        if grade.passed
+        else click.style("NOT YET", fg="red", bold=True)
+    )
+    failed = len(grade.failed_checks())
+    click.echo(
+        f"{grade.exercise_id}: {verdict}" + (f" ({failed} check(s) to fix)" if failed else "")
+    )
+
+
+@main.group()
+def pack() -> None:
+    """Create and check lesson packs (for instructors)."""
+
+
+@pack.command("validate")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+def pack_validate(path: Path) -> None:
+    """Check a pack: format, ids, files, and that every solution passes and every wrong answer fails."""
+    from k8slearn.packs.validate import validate_pack
+
+    if not path.is_dir():
+        raise InputError(f"{path}: no such folder")
+    report = validate_pack(path)
+    for p in report.problems:
+        click.echo(p.located())
+    click.echo(report.summary())
+    sys.exit(0 if report.ok else EXIT_INVALID)
+
+
+@pack.command("new")
+@click.argument("path", type=click.Path(path_type=Path))
+def pack_new(path: Path) -> None:
+    """Create a new pack at PATH that passes `pack validate` as it is."""
+    from k8slearn.packs.scaffold import ScaffoldError, new_pack
+
+    try:
+        files = new_pack(path)
+    except ScaffoldError as exc:
+        raise InputError(str(exc)) from None
+    for f in files:
+        click.echo(f"created {f}")
+    click.echo(f"next: edit the files, then run `k8slearn pack validate {path}`")

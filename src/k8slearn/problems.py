@@ -24,6 +24,7 @@ class Problem:
     column: int | None = None
     severity: Severity = "error"
     hint: str = ""
+    file: str = ""  # set where problems from several files are gathered (packs)
 
     @property
     def is_error(self) -> bool:
@@ -34,6 +35,12 @@ class Problem:
         if self.line is None:
             return ""
         return f"{self.line}:{self.column}" if self.column else str(self.line)
+
+    def located(self) -> str:
+        """`file:line:column: severity: text`, the compiler-style line the CLI prints."""
+        place = ":".join(part for part in (self.file, self.where()) if part)
+        prefix = f"{place}: " if place else ""
+        return f"{prefix}{self.severity}: {self.text()}"
 
     def text(self) -> str:
         """The problem on one line, as the CLI prints it after the file name."""
