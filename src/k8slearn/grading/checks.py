@@ -1,0 +1,440 @@
+"""The four kinds of check an exercise can expect, each judged on behaviour.
+
+* `resource`     — an object exists (and its fields, after v1 defaulting, have values);
+* `service`      — what a Service does: endpoints, resolved target port, type, node port, DNS;
+* `connectivity` — cells of the truth table (a Service as target is judged at its backends);
+* `reachability` — the answer's whole truth table equals the model solution's.
+
+Every failure says what differs in a learner's terms and, where it can, which
+line of the answer is responsible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from k8slearn.grading.fieldpath import FieldPathError, resolve, same_value
+from k8slearn.manifests.validate import Manifest
+from k8slearn.model.explain import Explanation
+from k8slearn.model.reachability import PortKey, TruthTable
+from k8slearn.model.services import Service
+from k8slearn.model.world import World
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    message: str = ""
+    line: int | None = None  # in the learner's answer
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "message": self.message,
+            "line": self.line,
+        }
+
+
+@dataclass
+class Answer:
+    """A learner's (valid) answer applied to the exercise's scenario."""
+
+    world: World
+    manifests: list[Manifest]
+
+    def find(self, kind: str, name: str, namespace: str | None) -> Manifest | None:
+        for m in self.manifests:
+            if (
+                m.kind == kind
+                and m.name == name
+                and (namespace is None or m.namespace == namespace)
+            ):
+                return m
+        return None
+
+
+def _namespace_of(kind: str, raw: dict[str, Any]) -> str | None:
+    return None if kind == "Namespace" else raw.get("namespace", "default")
+
+
+# -- resource ------------------------------------------------------------------------------
+
+
+def check_resource(spec: dict[str, Any], answer: Answer) -> CheckResult:
+    ref = spec["resource"]
+    kind, name = ref["kind"], ref["name"]
+    namespace = _namespace_of(kind, ref)
+    where = f" in namespace {namespace}" if namespace else ""
+    title = f"{kind} {namespace + '/' if namespace else ''}{name}"
+    found = answer.find(kind, name, namespace)
+    if found is None:
+        elsewhere = answer.find(kind, name, None)
+        if elsewhere is not None:
+            return CheckResult(
+                f"{title} exists",
+                False,
+                f"{kind} {name} is in namespace {elsewhere.namespace}, but it belongs{where}: "
+                f"set `metadata.namespace: {namespace}`",
+                elsewhere.doc.line_of(("metadata",)),
+            )
+        same_kind = [m for m in answer.manifests if m.kind == kind]
+        others = ", ".join(m.key for m in same_kind)
+        extra = f" (your answer has {others})" if others else ""
+        return CheckResult(
+            f"{title} exists", False, f"there is no {kind} named {name}{where}{extra}"
+        )
+    failures = []
+    line = None
+    for path, expected in (spec.get("fields") or {}).items():
+        try:
+            actual, walked, ok = resolve(found.obj, path)
+        except FieldPathError as exc:
+            failures.append(str(exc))
+            continue
+        if not ok:
+            failures.append(f"`{path}` is not set; it should be {_show(expected)}")
+            line = line or found.doc.line_of(walked)
+        elif not same_value(expected, actual):
+            failures.append(f"`{path}` is {_show(actual)}; it should be {_show(expected)}")
+            line = line or found.doc.line_of(walked)
+    if failures:
+        return CheckResult(f"{title} fields", False, "; ".join(failures), line)
+    fields = f" with the expected {', '.join(spec['fields'])}" if spec.get("fields") else ""
+    return CheckResult(f"{title} exists", True, f"{title} is there{fields}")
+
+
+def _show(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value) if value is not None else "unset"
+
+
+# -- service -------------------------------------------------------------------------------
+
+
+def check_service(spec: dict[str, Any], answer: Answer) -> CheckResult:
+    key = spec["service"]
+    name = f"Service {key}"
+    world = answer.world
+    svc = world.services.get(key)
+    manifest = answer.find("Service", key.split("/")[1], key.split("/")[0])
+    line = manifest.doc.line_of(("spec",)) if manifest else None
+    if svc is None:
+        ns, _, svc_name = key.partition("/")
+        elsewhere = [s.key for s in world.services.services.values() if s.name == svc_name]
+        hint = f"; there is {', '.join(elsewhere)}: check `metadata.namespace`" if elsewhere else ""
+        return CheckResult(name, False, f"there is no Service {svc_name} in namespace {ns}{hint}")
+    problems: list[str] = []
+    for field_name, test in _SERVICE_TESTS.items():
+        if field_name in spec:
+            message = test(spec, svc, answer)
+            if message:
+                problems.append(message)
+    if problems:
+        return CheckResult(name, False, "; ".join(problems), line)
+    said = [k for k in spec if k not in ("service", "protocol")]
+    return CheckResult(name, True, f"{key} behaves as expected ({', '.join(said) or 'exists'})")
+
+
+def _service_port(spec: dict[str, Any], svc: Service):
+    port = spec.get("port")
+    protocol = spec.get("protocol", "TCP")
+    if port is None:
+        return svc.ports[0] if len(svc.ports) == 1 else None
+    for sp in svc.ports:
+        if sp.port == port and sp.protocol == protocol:
+            return sp
+    return None
+
+
+def _no_port(spec: dict[str, Any], svc: Service) -> str:
+    have = ", ".join(sp.label() for sp in svc.ports) or "no ports"
+    if spec.get("port") is None:
+        return f"{svc.key} has {have}"
+    return f"{svc.key} has no port {spec['port']}/{spec.get('protocol', 'TCP')} (it has {have})"
+
+
+def _test_endpoints(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    sp = _service_port(spec, svc)
+    expected = set(spec["endpoints"])
+    if sp is None:
+        return "" if not expected and not svc.ports else _no_port(spec, svc)
+    actual = {b.pod.key for b in answer.world.services.endpoints(svc, sp)}
+    if actual == expected:
+        return ""
+    parts = []
+    missing = sorted(expected - actual)
+    extra = sorted(actual - expected)
+    for key in missing:
+        parts.append(f"{key} is not an endpoint: {_why_not_endpoint(answer.world, svc, sp, key)}")
+    for key in extra:
+        parts.append(f"{key} is an endpoint but should not be")
+    shown = ", ".join(sorted(actual)) or "none"
+    return f"endpoints are {shown}: " + "; ".join(parts)
+
+
+def _why_not_endpoint(world: World, svc: Service, sp, key: str) -> str:
+    pod = world.scenario.pod(key)
+    if pod is None:
+        return "no such pod in the scenario"
+    if svc.selector is None:
+        return "the Service has no selector, so it gets no endpoints"
+    if pod.namespace != svc.namespace:
+        return f"a Service only selects pods of its own namespace ({svc.namespace})"
+    if not svc.selects(pod):
+        labels = ",".join(f"{k}={v}" for k, v in sorted(pod.labels.items())) or "no labels"
+        wanted = ",".join(f"{k}={v}" for k, v in sorted(svc.selector.items()))
+        return f"the selector {wanted} does not match its labels ({labels})"
+    if not pod.ready:
+        return "it is not ready"
+    return f"it has no container port named {sp.target_port!r} ({sp.protocol})"
+
+
+def _test_target_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    sp = _service_port(spec, svc)
+    if sp is None:
+        return _no_port(spec, svc)
+    expected = spec["targetPort"]
+    backends = answer.world.services.endpoints(svc, sp)
+    if backends:
+        wrong = sorted({b.port for b in backends if b.port != expected})
+        if not wrong:
+            return ""
+        return (
+            f"port {sp.port} sends traffic to container port {', '.join(map(str, wrong))}; "
+            f"it should reach {expected} (targetPort is the container's port, port is the Service's)"
+        )
+    if isinstance(sp.target_port, int):
+        return (
+            ""
+            if sp.target_port == expected
+            else f"targetPort is {sp.target_port}; it should be {expected}"
+        )
+    return f"targetPort {sp.target_port!r} resolves on no pod, so nothing receives the traffic"
+
+
+def _test_type(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    return "" if svc.type == spec["type"] else f"type is {svc.type}; it should be {spec['type']}"
+
+
+def _test_node_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    sp = _service_port(spec, svc)
+    if sp is None:
+        return _no_port(spec, svc)
+    actual = answer.world.services.node_port(svc, sp)
+    if actual == spec["nodePort"]:
+        return ""
+    if actual is None:
+        return f"port {sp.port} has no nodePort (type {svc.type}); it should be {spec['nodePort']}"
+    return f"port {sp.port} is on nodePort {actual}; it should be {spec['nodePort']}"
+
+
+def _test_external_name(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    if svc.type == "ExternalName" and (svc.external_name or "").rstrip(".") == spec[
+        "externalName"
+    ].rstrip("."):
+        return ""
+    return f"{svc.key} should be an alias for {spec['externalName']} (type ExternalName)"
+
+
+def _test_dns(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    wanted = spec["dns"].rstrip(".")
+    forms = {svc.dns_name, f"{svc.name}.{svc.namespace}.svc", f"{svc.name}.{svc.namespace}"}
+    if wanted in forms:
+        return ""
+    return f"{wanted} does not resolve to this Service; its name is {svc.dns_name}"
+
+
+def _test_headless(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
+    if svc.headless == spec["headless"]:
+        return ""
+    if spec["headless"]:
+        return "it has a virtual ClusterIP; a headless Service sets `clusterIP: None`"
+    return "it is headless (`clusterIP: None`): DNS returns pod IPs and there is no virtual IP"
+
+
+_SERVICE_TESTS: dict[str, Callable[[dict[str, Any], Service, Answer], str]] = {
+    "type": _test_type,
+    "endpoints": _test_endpoints,
+    "targetPort": _test_target_port,
+    "nodePort": _test_node_port,
+    "externalName": _test_external_name,
+    "dns": _test_dns,
+    "headless": _test_headless,
+}
+
+
+# -- connectivity ----------------------------------------------------------------------------
+
+
+def check_connectivity(spec: dict[str, Any], answer: Answer) -> list[CheckResult]:
+    return [_cell(entry, answer) for entry in spec["connectivity"]]
+
+
+def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
+    world = answer.world
+    src, dst = entry["from"], entry["to"]
+    port, protocol = entry["port"], entry.get("protocol", "TCP")
+    want = entry["allowed"]
+    name = f"{src} → {dst}:{port}" + ("" if protocol == "TCP" else f"/{protocol}")
+    if world.endpoint(src) is None:
+        return CheckResult(
+            name, False, f"{src} is not a pod (ns/name) or outside host of the scenario"
+        )
+    if dst.startswith("svc:"):
+        key = dst[4:]
+        if world.services.get(key) is None:
+            return CheckResult(name, False, f"there is no Service {key}, so nothing answers there")
+        reach = world.reach_service(src, key, port, protocol)
+        answered = reach.answered()
+        total = len(reach.backends)
+        if want and total and len(answered) == total:
+            return CheckResult(name, True, f"allowed: answered by {', '.join(answered)}")
+        if not want and not answered:
+            return CheckResult(name, True, "denied, as expected")
+        if want:
+            if not total:
+                return CheckResult(name, False, f"{src} cannot reach {key}: {reach.note}")
+            refused = [(e, p) for e, p, ok in reach.backends if not ok]
+            e, p = refused[0]
+            why = describe_denial(world.explain(src, e.key, p, protocol))
+            return CheckResult(
+                name,
+                False,
+                f"{src} should reach {key}:{port} but backend {e.key} refuses it on {p}: {why}",
+                _blame_line(world.explain(src, e.key, p, protocol), allowed=False),
+            )
+        e = world.endpoint(answered[0])
+        backend_port = next(p for b, p, ok in reach.backends if ok)
+        explanation = world.explain(src, e.key, backend_port, protocol)
+        return CheckResult(
+            name,
+            False,
+            f"{src} can reach {key}:{port} (backend {e.key}:{backend_port}) but should not: "
+            f"{describe_admission(explanation)}",
+            _blame_line(explanation, allowed=True),
+        )
+    if world.endpoint(dst) is None:
+        return CheckResult(
+            name, False, f"{dst} is not a pod, svc:<ns>/<name> or outside host of the scenario"
+        )
+    explanation = world.explain(src, dst, port, protocol)
+    if explanation.allowed == want:
+        return CheckResult(name, True, "allowed, as expected" if want else "denied, as expected")
+    if want:
+        return CheckResult(
+            name,
+            False,
+            f"{src} cannot reach {dst}:{port} but should: {describe_denial(explanation)}",
+            _blame_line(explanation, allowed=False),
+        )
+    return CheckResult(
+        name,
+        False,
+        f"{src} can reach {dst}:{port} but should not: {describe_admission(explanation)}",
+        _blame_line(explanation, allowed=True),
+    )
+
+
+def describe_denial(e: Explanation) -> str:
+    sides = [s for s in (e.egress, e.ingress) if not s.allowed]
+    return " ".join(s.describe() for s in sides)
+
+
+def describe_admission(e: Explanation) -> str:
+    """Why a connection that should be refused gets through, naming the responsible rule."""
+    parts = []
+    for side in (e.egress, e.ingress):
+        if side.admitted_by is not None:
+            adm = side.admitted_by
+            peers = (
+                " or ".join(p.describe(adm.policy.namespace) for p in adm.rule.peers)
+                or "every peer"
+            )
+            ports = ", ".join(p.describe() for p in adm.rule.ports) or "every port"
+            parts.append(f"{adm.describe()} admits {peers} on {ports}")
+            split = split_peer_note(adm.rule)
+            if split:
+                parts.append(split)
+    if not parts:
+        open_sides = [s.endpoint.key for s in (e.egress, e.ingress) if not s.isolating]
+        return (
+            f"nothing isolates {' or '.join(open_sides)} for this direction, so all traffic is allowed"
+            if open_sides
+            else "it is allowed"
+        )
+    return "; ".join(parts)
+
+
+def split_peer_note(rule) -> str:
+    """Name the AND/OR trap when a rule holds a namespace-only and a pod-only peer."""
+    ns_only = [p for p in rule.peers if p.namespace_selector is not None and p.pod_selector is None]
+    pod_only = [
+        p for p in rule.peers if p.pod_selector is not None and p.namespace_selector is None
+    ]
+    if ns_only and pod_only:
+        line = pod_only[0].line
+        at = f" (line {line})" if line else ""
+        return (
+            "because namespaceSelector and podSelector sit in two separate peers, they are ORed; "
+            f"to require both, put them in one peer: remove the `-` before podSelector{at}"
+        )
+    return ""
+
+
+def _blame_line(e: Explanation, allowed: bool) -> int | None:
+    if allowed:
+        for side in (e.ingress, e.egress):
+            if side.admitted_by is not None and side.admitted_by.rule.line:
+                return side.admitted_by.rule.line
+        return None
+    for side in (e.ingress, e.egress):
+        if not side.allowed and side.isolating:
+            return side.isolating[0].line
+    return None
+
+
+# -- reachability ------------------------------------------------------------------------------
+
+
+def table_differences(mine: TruthTable, theirs: TruthTable) -> list[tuple[str, str, PortKey, bool]]:
+    """Cells where `mine` differs from `theirs`, on the endpoints both know: (from, to, port, mine)."""
+    if [e.key for e in mine.endpoints] == [e.key for e in theirs.endpoints]:
+        return [(s, d, p, not a) for s, d, p, a in theirs.differences(mine)]
+    common = [e.key for e in theirs.endpoints if e.key in {m.key for m in mine.endpoints}]
+    out = []
+    for port in theirs.ports:
+        for src in common:
+            for dst in common:
+                a = mine.allowed(src, dst, *port)
+                if a != theirs.allowed(src, dst, *port):
+                    out.append((src, dst, port, a))
+    return out
+
+
+def check_reachability(answer: Answer, solution: World, ports: list[PortKey]) -> CheckResult:
+    mine: TruthTable = answer.world.table(ports)
+    diffs = table_differences(mine, solution.table(ports))
+    if not diffs:
+        cells = sum(1 for _ in mine.pairs()) * len(ports)
+        return CheckResult(
+            "whole truth table", True, f"all {cells} connections match the solution's"
+        )
+    lines = []
+    for src, dst, (port, protocol), allowed_now in diffs[:4]:
+        verb = "is allowed" if allowed_now else "is denied"
+        should = "should be denied" if allowed_now else "should be allowed"
+        lines.append(f"{src} → {dst}:{port}/{protocol} {verb} but {should}")
+    src, dst, (port, protocol), allowed_now = diffs[0]
+    explanation = answer.world.explain(src, dst, port, protocol)
+    why = describe_admission(explanation) if allowed_now else describe_denial(explanation)
+    more = f" (and {len(diffs) - 4} more)" if len(diffs) > 4 else ""
+    return CheckResult(
+        "whole truth table",
+        False,
+        f"{len(diffs)} connection(s) differ from the solution's: {'; '.join(lines)}{more}. "
+        f"First one: {why}",
+        _blame_line(explanation, allowed=allowed_now),
+    )
