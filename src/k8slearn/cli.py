@@ -53,9 +53,14 @@ def _emit_json(data: Any) -> None:
 @click.version_option(__version__, "--version", prog_name="k8slearn")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """Learn and drill Kubernetes Services and NetworkPolicies from the terminal."""
+    """Learn and drill Kubernetes Services and NetworkPolicies from the terminal.
+
+    Without a command, opens the app.
+    """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from k8slearn.tui.app import run_app
+
+        run_app()
 
 
 @main.command()
@@ -499,3 +504,34 @@ def pack_new(path: Path) -> None:
     for f in files:
         click.echo(f"created {f}")
     click.echo(f"next: edit the files, then run `k8slearn pack validate {path}`")
+
+
+@main.command("open")
+@click.argument("exercise")
+@click.option(
+    "--answer",
+    "answer_file",
+    default=None,
+    metavar="FILE",
+    help="Start the editor with this file instead of your saved draft.",
+)
+@pack_option
+def open_command(exercise: str, answer_file: str | None, packs: tuple[str, ...]) -> None:
+    """Open the app straight on EXERCISE, with the editor focused.
+
+    The editor holds FILE when given, else your saved draft, else the starter.
+    """
+    library = _library(packs)
+    found, why = library.find(exercise)
+    if found is None:
+        raise InputError(why)
+    answer = None
+    if answer_file is not None:
+        raw = read_input(answer_file)
+        try:
+            answer = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{answer_file}: not UTF-8 text") from None
+    from k8slearn.tui.app import run_app
+
+    run_app(found, answer, packs)

@@ -1,0 +1,284 @@
+"""The exercise screen: reading and prompt on the left, the YAML editor and results on the right.
+
+Everything slow (validation, grading) runs in thread workers; the draft is
+saved a moment after each change and again when the screen goes away, so a
+learner's typing survives quit, crash and kill.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Markdown, Static, TabbedContent, TabPane, TextArea
+from textual.worker import get_current_worker
+
+from k8slearn.grading.grader import ExerciseError, Grade, Grader
+from k8slearn.manifests.validate import ValidationReport, validate_text
+from k8slearn.packs.format import Exercise, Lesson
+from k8slearn.tui.screens.modals import ConfirmScreen, TextScreen
+from k8slearn.tui.widgets.editor import AnswerEditor
+from k8slearn.tui.widgets.results import MatrixData, ResultsPanel
+
+SAVE_DELAY = 0.4
+VALIDATE_DELAY = 0.3
+
+
+class ExerciseScreen(Screen):
+    """One exercise: read, write, check."""
+
+    BINDINGS = [
+        Binding("f5", "check", "Check", id="check"),
+        Binding("f2", "hint", "Hint", id="hint"),
+        Binding("f3", "solution", "Solution", id="solution"),
+        Binding("ctrl+s", "save", "Save", id="save", show=False),
+        Binding("ctrl+r", "reset", "Reset", id="reset", show=False),
+        Binding("ctrl+n", "step(1)", "Next", id="next"),
+        Binding("ctrl+p", "step(-1)", "Prev", id="previous"),
+        Binding(
+            "f6",
+            "verify",
+            "Verify",
+            id="verify",
+            tooltip="Verify on a kind cluster: not available until a cluster is reachable",
+        ),
+        Binding("escape", "home", "Home", id="home", show=False),
+    ]
+
+    def __init__(self, exercise: Exercise, lesson: Lesson | None, text: str | None = None) -> None:
+        super().__init__()
+        self.exercise = exercise
+        self.lesson = lesson
+        self.initial_text = text
+        self.hints_shown = 0
+        self.started = time.monotonic()
+        self._save_timer: Timer | None = None
+        self._validate_timer: Timer | None = None
+        self._saved_text: str | None = None
+        self.grader: Grader | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="exercise-main"):
+            with TabbedContent(id="reading", initial="prompt-tab"):
+                with TabPane("Exercise", id="prompt-tab"), VerticalScroll():
+                    yield Markdown(self._prompt_markdown(), id="prompt")
+                with TabPane("Lesson", id="lesson-tab"), VerticalScroll():
+                    yield Markdown(self.lesson.body if self.lesson else "", id="lesson")
+            with Vertical(id="work"):
+                yield AnswerEditor(self._first_text(), id="editor")
+                yield Static("", id="status")
+                yield ResultsPanel(id="results")
+        yield Footer(compact=True)
+
+    def _first_text(self) -> str:
+        if self.initial_text is not None:
+            return self.initial_text
+        draft = self.app.store.draft(self.exercise.qualified_id)
+        return draft if draft is not None else self.exercise.starter
+
+    def _prompt_markdown(self) -> str:
+        ex = self.exercise
+        parts = [f"# {ex.title}", ex.prompt]
+        if self.hints_shown:
+            parts.append("## Hints")
+            parts.extend(f"{i + 1}. {hint}" for i, hint in enumerate(ex.hints[: self.hints_shown]))
+        left = len(ex.hints) - self.hints_shown
+        if left:
+            parts.append(f"*{left} hint{'s' * (left != 1)} available: F2*")
+        if ex.tags:
+            parts.append("Tags: " + ", ".join(f"`{t}`" for t in ex.tags))
+        return "\n\n".join(parts)
+
+    def on_mount(self) -> None:
+        self.title = "k8slearn"
+        self.sub_title = f"{self.exercise.qualified_id}"
+        self.app.store.set_state("last_exercise", self.exercise.qualified_id)
+        editor = self.query_one(AnswerEditor)
+        editor.focus()
+        self._saved_text = editor.text
+        if self.initial_text is not None:
+            self._save_now()
+        try:
+            self.grader = Grader(self.exercise)
+        except ExerciseError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+        self._validate(editor.text)
+
+    # -- typing: autosave and live validation ---------------------------------------------------
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        editor = self.query_one(AnswerEditor)
+        if editor.normalise_tabs():
+            return  # the replacement fires another Changed
+        for timer in (self._save_timer, self._validate_timer):
+            if timer is not None:
+                timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self._save_now)
+        self._validate_timer = self.set_timer(VALIDATE_DELAY, lambda: self._validate(editor.text))
+
+    def _save_now(self) -> None:
+        editor = self.query_one(AnswerEditor)
+        if editor.text != self._saved_text:
+            self.app.store.save_draft(self.exercise.qualified_id, editor.text)
+            self._saved_text = editor.text
+
+    def on_unmount(self) -> None:
+        try:
+            self._save_now()
+        except Exception:  # the app is going away; the debounced save already ran
+            pass
+
+    @work(thread=True, exclusive=True, group="validate")
+    def _validate(self, text: str) -> None:
+        report = validate_text(text) if text.strip() else None
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_validation, report)
+
+    def _show_validation(self, report: ValidationReport | None) -> None:
+        status = self.query_one("#status", Static)
+        editor = self.query_one(AnswerEditor)
+        if report is None:
+            status.update("Write your manifests here (YAML); F5 checks them.")
+            editor.problem_lines = frozenset()
+            return
+        problems = report.all_problems()
+        errors = [p for p in problems if p.is_error]
+        editor.problem_lines = frozenset(p.line for p in errors if p.line)
+        if errors:
+            first = errors[0]
+            more = f"  (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+            status.update(f"[b red]✗ line {first.line}:[/] {_escape(first.text())}{more}")
+            status.set_class(True, "invalid")
+            return
+        status.set_class(False, "invalid")
+        status.update("[green]✓[/] " + "  ·  ".join(_describe(m) for m in report.manifests))
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        if self.grader is None:
+            self.notify("this exercise cannot be graded (see the error above)", severity="error")
+            return
+        self._save_now()
+        self.query_one(ResultsPanel).clear("Checking…")
+        self._grade(self.query_one(AnswerEditor).text)
+
+    @work(thread=True, exclusive=True, group="grade")
+    def _grade(self, text: str) -> None:
+        assert self.grader is not None
+        try:
+            grade = self.grader.grade(text)
+            matrix = None
+            if grade.world is not None and grade.ports:
+                expected = None
+                if any("connectivity" in c or "reachability" in c for c in self.exercise.expect):
+                    expected = self.grader.solution.table(grade.ports)
+                matrix = MatrixData(grade.world, grade.world.table(grade.ports), expected)
+        except ExerciseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._show_grade, grade, matrix)
+
+    def _show_grade(self, grade: Grade, matrix: MatrixData | None) -> None:
+        self.query_one(ResultsPanel).show_grade(grade, matrix)
+        self.app.store.record_attempt(
+            self.exercise.qualified_id,
+            grade.passed,
+            [c.name for c in grade.failed_checks()],
+            seconds=round(time.monotonic() - self.started, 1),
+            hints_used=self.hints_shown,
+            source="app",
+        )
+        if grade.passed:
+            self.notify("Passed! ctrl+n for the next exercise.", title="✓")
+
+    def action_hint(self) -> None:
+        if self.hints_shown >= len(self.exercise.hints):
+            self.notify("No more hints for this exercise. F3 shows the solution.")
+            return
+        self.hints_shown += 1
+        self.query_one("#prompt", Markdown).update(self._prompt_markdown())
+        self.query_one(TabbedContent).active = "prompt-tab"
+
+    def action_solution(self) -> None:
+        def answered(sure: bool | None) -> None:
+            if sure:
+                self.app.store.record_solution_shown(self.exercise.qualified_id)
+                self.app.push_screen(
+                    TextScreen(
+                        f"Solution: {self.exercise.title}",
+                        f"```yaml\n{self.exercise.solution}\n```",
+                        actions=[("l", "load", "Load into the editor")],
+                    ),
+                    self._solution_closed,
+                )
+
+        if self.app.store.solution_shown(self.exercise.qualified_id):
+            answered(True)
+            return
+        self.app.push_screen(
+            ConfirmScreen("Show the solution? It is recorded as shown for this exercise."),
+            answered,
+        )
+
+    def _solution_closed(self, choice: str | None) -> None:
+        if choice == "load":
+            editor = self.query_one(AnswerEditor)
+            editor.replace(self.exercise.solution, (0, 0), editor.document.end)
+
+    def action_save(self) -> None:
+        self._save_now()
+        self.notify("Draft saved.", timeout=2)
+
+    def action_reset(self) -> None:
+        editor = self.query_one(AnswerEditor)
+        editor.replace(self.exercise.starter, (0, 0), editor.document.end)
+        editor.cursor_location = (0, 0)
+        self.notify("Back to the starter text (ctrl+z undoes).", timeout=3)
+
+    def action_step(self, step: int) -> None:
+        self._save_now()
+        target = self.app.library.neighbour(self.exercise, step)
+        if target is None:
+            self.notify("This is the " + ("last" if step > 0 else "first") + " exercise.")
+            return
+        self.app.switch_to_exercise(target)
+
+    def action_verify(self) -> None:
+        self.notify(self.app.verify_unavailable_reason(), severity="warning")
+
+    def action_home(self) -> None:
+        self._save_now()
+        self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "verify":
+            return None  # shown greyed out until a cluster is reachable
+        if action == "hint" and self.hints_shown >= len(self.exercise.hints):
+            return None
+        return True
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def _describe(m) -> str:
+    obj = m.obj or {}
+    spec = obj.get("spec") or {}
+    if m.kind == "Service":
+        ports = len(spec.get("ports") or [])
+        return f"Service {m.name} · {spec.get('type')} · {ports} port{'s' * (ports != 1)}"
+    if m.kind == "NetworkPolicy":
+        rules = len(spec.get("ingress") or []) + len(spec.get("egress") or [])
+        types = "+".join(spec.get("policyTypes") or [])
+        return f"NetworkPolicy {m.name} · {types} · {rules} rule{'s' * (rules != 1)}"
+    return f"{m.kind} {m.name}"

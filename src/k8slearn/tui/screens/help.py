@@ -1,0 +1,33 @@
+"""The help screen: keys and how grading works, for a learner's first minutes."""
+
+HELP = """\
+# How k8slearn works
+
+Read the exercise (left), write YAML (right), press **F5**. Your answer is checked the way
+a cluster would treat it: first as the API server (would `kubectl apply` accept it?), then by
+**behaviour** on a modelled cluster — which pods a Service selects, which connections a
+NetworkPolicy allows. Any answer that behaves right passes, however it is written.
+
+## Keys
+
+| Key | Does |
+|---|---|
+| F5 | check the answer |
+| F2 | next hint (each one is counted) |
+| F3 | show the solution (asks first; recorded) |
+| ctrl+s | save the draft now (drafts also save as you type) |
+| ctrl+r | reset the editor to the starter (ctrl+z undoes) |
+| ctrl+n / ctrl+p | next / previous exercise |
+| ctrl+e | edit the answer in `$EDITOR` (vim, as in the exam) |
+| F6 | verify on a kind cluster (when one is reachable) |
+| tab | indent (two spaces); to leave the editor use the mouse or F-keys |
+| ctrl+\\\\ | command palette (every action, searchable) |
+| F1 | this help |
+| ctrl+q | quit (your draft is kept) |
+
+## The matrix
+
+After a check, the reachability matrix shows every connection between the scenario's pods
+(rows: from, columns: to) on the chosen port. Cells that differ from the model solution are
+highlighted; move onto a cell to read why it is allowed or denied.
+"""
