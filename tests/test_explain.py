@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
-from test_engine_vs_oracle import PORTS, build, cases
 
 from conftest import make_world
 from k8slearn.model.explain import explain_connection
 from k8slearn.model.netpol import NetworkPolicy
 from k8slearn.model.reachability import ReachabilityModel
+from test_engine_vs_oracle import PORTS, build, cases
 
 
 @settings(max_examples=150, deadline=None)
@@ -28,8 +28,12 @@ def test_explanation_verdict_equals_engine(case):
 SCENARIO = {
     "namespaces": [{"name": "shop", "labels": {"team": "a"}}],
     "pods": [
-        {"name": "api", "namespace": "shop", "labels": {"app": "api"},
-         "ports": [{"containerPort": 8080, "name": "http"}]},
+        {
+            "name": "api",
+            "namespace": "shop",
+            "labels": {"app": "api"},
+            "ports": [{"containerPort": 8080, "name": "http"}],
+        },
         {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
     ],
     "externals": [{"name": "internet", "ip": "93.184.216.34"}],

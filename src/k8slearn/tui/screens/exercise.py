@@ -7,6 +7,7 @@ learner's typing survives quit, crash and kill.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from textual import work
@@ -40,6 +41,7 @@ class ExerciseScreen(Screen):
         Binding("ctrl+r", "reset", "Reset", id="reset", show=False),
         Binding("ctrl+n", "step(1)", "Next", id="next"),
         Binding("ctrl+p", "step(-1)", "Prev", id="previous"),
+        Binding("f4", "matrix", "Matrix", id="matrix"),
         Binding(
             "f6",
             "verify",
@@ -131,10 +133,9 @@ class ExerciseScreen(Screen):
             self._saved_text = editor.text
 
     def on_unmount(self) -> None:
-        try:
+        # The app may be going away mid-crash; the debounced save has already run by then.
+        with contextlib.suppress(Exception):
             self._save_now()
-        except Exception:  # the app is going away; the debounced save already ran
-            pass
 
     @work(thread=True, exclusive=True, group="validate")
     def _validate(self, text: str) -> None:
@@ -189,6 +190,9 @@ class ExerciseScreen(Screen):
 
     def _show_grade(self, grade: Grade, matrix: MatrixData | None) -> None:
         self.query_one(ResultsPanel).show_grade(grade, matrix)
+        failed_lines = {c.line for c in grade.failed_checks() if c.line}
+        if failed_lines:
+            self.query_one(AnswerEditor).problem_lines = frozenset(failed_lines)
         self.app.store.record_attempt(
             self.exercise.qualified_id,
             grade.passed,
@@ -252,6 +256,9 @@ class ExerciseScreen(Screen):
             return
         self.app.switch_to_exercise(target)
 
+    def action_matrix(self) -> None:
+        self.query_one(ResultsPanel).toggle_matrix()
+
     def action_verify(self) -> None:
         self.notify(self.app.verify_unavailable_reason(), severity="warning")
 
@@ -260,8 +267,6 @@ class ExerciseScreen(Screen):
         self.app.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "verify":
-            return None  # shown greyed out until a cluster is reachable
         if action == "hint" and self.hints_shown >= len(self.exercise.hints):
             return None
         return True

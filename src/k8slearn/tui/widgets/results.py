@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
 
 from k8slearn.grading.grader import Grade
 from k8slearn.model.reachability import PortKey, TruthTable
@@ -27,17 +27,28 @@ class ResultsPanel(Vertical):
     """Shows a Grade; the learner moves through the matrix to read each cell's explanation."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="checks-scroll"):
-            yield Static("Press F5 to check your answer.", id="verdict")
-            yield Static("", id="checks")
-        with Vertical(id="matrix-box"):
-            yield Select[PortKey]([], id="matrix-port", prompt="port", allow_blank=True)
-            yield DataTable(id="matrix", cursor_type="cell", zebra_stripes=False)
-            yield Static("", id="explanation")
+        with TabbedContent(id="results-tabs", initial="checks-tab"):
+            with TabPane("Checks", id="checks-tab"), VerticalScroll(id="checks-scroll"):
+                yield Static("Press F5 to check your answer.", id="verdict")
+                yield Static("", id="checks")
+            with TabPane("Matrix (F4)", id="matrix-tab"), Vertical(id="matrix-box"):
+                yield Select[PortKey]([], id="matrix-port", prompt="port", allow_blank=True)
+                yield DataTable(id="matrix", cursor_type="cell", zebra_stripes=False)
+                yield Static(
+                    "Check an answer (F5) to see its reachability matrix.", id="explanation"
+                )
 
     def on_mount(self) -> None:
-        self.query_one("#matrix-box").display = False
         self._data: MatrixData | None = None
+
+    def toggle_matrix(self) -> None:
+        """F4: jump to the matrix (focused, to move through cells) or back to the checks."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "matrix-tab":
+            tabs.active = "checks-tab"
+        else:
+            tabs.active = "matrix-tab"
+            self.query_one("#matrix", DataTable).focus()
 
     def show_grade(self, grade: Grade, matrix: MatrixData | None) -> None:
         verdict = self.query_one("#verdict", Static)
@@ -47,7 +58,8 @@ class ResultsPanel(Vertical):
             failed = len(grade.failed_checks())
             verdict.update(Text(f"NOT YET — {failed} check(s) to fix.", style="bold red"))
         body = Text()
-        for check in grade.checks:
+        # What to fix first: failed checks lead, passed ones follow.
+        for check in sorted(grade.checks, key=lambda c: c.passed):
             mark, style = ("✓ ", "green") if check.passed else ("✗ ", "red")
             body.append(mark, style=style)
             body.append(check.name, style="bold")
@@ -60,9 +72,12 @@ class ResultsPanel(Vertical):
             body.append(f"{where}{warning.text()}\n", style="yellow")
         self.query_one("#checks", Static).update(body)
         self._data = matrix
-        box = self.query_one("#matrix-box")
-        box.display = matrix is not None and bool(matrix.table.ports)
-        if box.display and matrix is not None:
+        if matrix is None or not matrix.table.ports:
+            self.query_one("#matrix", DataTable).clear(columns=True)
+            self.query_one("#explanation", Static).update(
+                "No matrix for this answer (it was refused, or the scenario has no ports)."
+            )
+        else:
             select = self.query_one("#matrix-port", Select)
             options = [(f"{p}/{proto}", (p, proto)) for p, proto in matrix.table.ports]
             select.set_options(options)
@@ -72,7 +87,6 @@ class ResultsPanel(Vertical):
     def clear(self, message: str) -> None:
         self.query_one("#verdict", Static).update(message)
         self.query_one("#checks", Static).update("")
-        self.query_one("#matrix-box").display = False
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "matrix-port" and isinstance(event.value, tuple):

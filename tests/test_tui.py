@@ -1,0 +1,241 @@
+"""The app under Textual's Pilot: the flows a learner goes through."""
+
+from __future__ import annotations
+
+import pytest
+
+from k8slearn.packs.library import load_library
+from k8slearn.progress.store import open_store
+from k8slearn.tui.app import K8sLearnApp
+from k8slearn.tui.screens.exercise import ExerciseScreen
+from k8slearn.tui.screens.home import HomeScreen
+from k8slearn.tui.screens.modals import ConfirmScreen, TextScreen
+from k8slearn.tui.widgets.editor import AnswerEditor
+
+SIZE = (100, 30)
+SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+      targetPort: 8080
+"""
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(tmp_path / "progress.sqlite3")
+    yield s
+    s.close()
+
+
+def make_app(library, store, exercise=None, answer=None):
+    start = library.find(exercise)[0] if exercise else None
+    return K8sLearnApp(library, store, start, answer)
+
+
+async def settle(app, pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def set_answer(app, pilot, text):
+    editor = app.screen.query_one(AnswerEditor)
+    editor.replace(text, (0, 0), editor.document.end)
+    await pilot.pause(0.6)  # past the autosave and validation delays
+    await settle(app, pilot)
+
+
+def results_text(app) -> str:
+    screen = app.screen
+    return str(screen.query_one("#verdict").render()) + str(screen.query_one("#checks").render())
+
+
+async def test_home_lists_every_exercise_with_marks(library, store):
+    store.record_attempt("services-networking/clusterip-expose-web", True)
+    app = make_app(library, store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        tree = app.screen.query_one("#packs")
+        leaves = [n for n in _walk(tree.root) if not n.children and n.data is not None]
+        assert len(leaves) == len(library.exercises())
+        assert str(leaves[0].label).startswith("✓")
+        assert "1/35 exercises passed" in str(app.screen.query_one("#home-summary").render())
+
+
+def _walk(node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+async def test_type_answer_check_and_pass(library, store):
+    app = make_app(library, store, "clusterip-expose-web")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ExerciseScreen)
+        assert app.focused is app.screen.query_one(AnswerEditor)
+        await set_answer(app, pilot, SERVICE)
+        status = str(app.screen.query_one("#status").render())
+        assert "Service web · ClusterIP · 1 port" in status
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert "PASSED" in results_text(app)
+    attempts = store.attempts("services-networking/clusterip-expose-web")
+    assert [a.passed for a in attempts] == [True]
+    assert attempts[0].source == "app"
+
+
+async def test_failing_answer_shows_message_and_matrix(library, store):
+    wrong = library.find("netpol-and-vs-or")[0].wrong_answers[0].answer
+    app = make_app(library, store, "netpol-and-vs-or", wrong)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        text = results_text(app)
+        assert "NOT YET" in text
+        assert "monitoring/grafana can reach shop/api:9100 but should not" in text
+        await pilot.press("f4")
+        await pilot.pause()
+        matrix = app.screen.query_one("#matrix")
+        assert app.focused is matrix
+        scenario = app.screen.grader.scenario
+        assert matrix.row_count == len(scenario.pods) + len(scenario.externals)
+        # the cell grafana -> api differs from the solution and is explained when highlighted
+        names = [p.key for p in app.screen.grader.scenario.pods]
+        matrix.move_cursor(
+            row=names.index("monitoring/grafana"), column=names.index("shop/api") + 1
+        )
+        await pilot.pause()
+        explanation = str(app.screen.query_one("#explanation").render())
+        assert "monitoring/grafana → shop/api" in explanation
+        assert "expected: denied" in explanation
+
+
+async def test_live_validation_marks_the_problem_line(library, store):
+    app = make_app(library, store, "clusterip-expose-web")
+    async with app.run_test(size=SIZE) as pilot:
+        await set_answer(
+            app,
+            pilot,
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 99999\n",
+        )
+        status = str(app.screen.query_one("#status").render())
+        assert "line 7" in status and "spec.ports[0].port" in status
+        assert app.screen.query_one(AnswerEditor).problem_lines == frozenset({7})
+
+
+async def test_hint_reset_and_tabs_are_not_kept(library, store):
+    ex = library.find("netpol-fix-classic")[0]
+    app = make_app(library, store, ex.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        prompt = app.screen.query_one("#prompt")
+        assert ex.hints[0][:30] in prompt.source
+        assert app.screen.hints_shown == 1
+        await set_answer(app, pilot, "a:\n\tb: 1\n")
+        assert "\t" not in app.screen.query_one(AnswerEditor).text
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen.query_one(AnswerEditor).text == ex.starter
+
+
+async def test_draft_survives_restart(library, store, tmp_path):
+    app = make_app(library, store, "clusterip-dns-name")
+    async with app.run_test(size=SIZE) as pilot:
+        await set_answer(app, pilot, "# my work in progress\n")
+    assert store.draft("services-networking/clusterip-dns-name") == "# my work in progress\n"
+    again = open_store(tmp_path / "progress.sqlite3")
+    app = make_app(library, again, "clusterip-dns-name")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(AnswerEditor).text == "# my work in progress\n"
+    again.close()
+
+
+async def test_solution_asks_first_is_recorded_and_can_be_loaded(library, store):
+    ex = library.find("clusterip-expose-web")[0]
+    app = make_app(library, store, ex.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not store.solution_shown(ex.qualified_id)
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        assert store.solution_shown(ex.qualified_id)
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.screen.query_one(AnswerEditor).text == ex.solution
+
+
+async def test_next_and_previous_exercise(library, store):
+    exercises = library.exercises()
+    app = make_app(library, store, exercises[0].id)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.exercise is exercises[1]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.exercise is exercises[0]
+
+
+async def test_continue_where_i_left_off(library, store):
+    store.set_state("last_exercise", "services-networking/netpol-named-port")
+    app = make_app(library, store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.exercise.id == "netpol-named-port"
+
+
+async def test_works_at_80_by_24_and_in_light_theme(library, store):
+    app = make_app(library, store, "clusterip-expose-web")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.theme = "textual-light"
+        await set_answer(app, pilot, SERVICE)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert "PASSED" in results_text(app)
+        editor = app.screen.query_one(AnswerEditor)
+        assert editor.region.width > 30 and editor.region.height >= 5
+
+
+def test_snapshot_home(snap_compare, library, store):
+    assert snap_compare(make_app(library, store), terminal_size=SIZE)
+
+
+def test_snapshot_exercise_after_check(snap_compare, library, store):
+    wrong = library.find("netpol-and-vs-or")[0].wrong_answers[0].answer
+
+    async def run_before(pilot):
+        pilot.app.screen.query_one(AnswerEditor).cursor_blink = False
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f5")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    app = make_app(library, store, "netpol-and-vs-or", wrong)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
