@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from k8slearn import __version__
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -50,7 +49,7 @@ def _emit_json(data: Any) -> None:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="k8slearn")
+@click.version_option(package_name="k8slearn", prog_name="k8slearn")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Learn and drill Kubernetes Services and NetworkPolicies from the terminal.

@@ -11,7 +11,6 @@ from textual.screen import Screen
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.packs.library import Library
 from k8slearn.progress.store import Store
-from k8slearn.tui.screens.exercise import ExerciseScreen
 from k8slearn.tui.screens.help import HELP
 from k8slearn.tui.screens.home import HomeScreen
 from k8slearn.tui.screens.modals import TextScreen
@@ -55,9 +54,13 @@ class K8sLearnApp(App):
         return None
 
     def open_exercise(self, exercise: Exercise, text: str | None = None) -> None:
+        from k8slearn.tui.screens.exercise import ExerciseScreen  # the grader loads on first use
+
         self.push_screen(ExerciseScreen(exercise, self.lesson_of(exercise), text))
 
     def switch_to_exercise(self, exercise: Exercise) -> None:
+        from k8slearn.tui.screens.exercise import ExerciseScreen
+
         self.switch_screen(ExerciseScreen(exercise, self.lesson_of(exercise)))
 
     def verify_unavailable_reason(self) -> str:
@@ -72,7 +75,7 @@ class K8sLearnApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Keys and how grading works", self.action_help)
-        if isinstance(screen, ExerciseScreen):
+        if hasattr(screen, "exercise"):  # an ExerciseScreen (not imported here: start-up)
             yield SystemCommand("Check answer", "Grade the answer (F5)", screen.action_check)
             yield SystemCommand("Next hint", "Reveal one more hint (F2)", screen.action_hint)
             yield SystemCommand(
