@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
