@@ -19,6 +19,7 @@ from k8slearn.grading.fieldpath import FieldPathError, resolve, same_value
 from k8slearn.manifests.validate import Manifest
 from k8slearn.model.explain import Explanation
 from k8slearn.model.reachability import PortKey, TruthTable
+from k8slearn.model.scenario import Pod
 from k8slearn.model.services import Service
 from k8slearn.model.world import World
 
@@ -359,7 +360,11 @@ def describe_admission(e: Explanation) -> str:
             if split:
                 parts.append(split)
     if not parts:
-        open_sides = [s.endpoint.key for s in (e.egress, e.ingress) if not s.isolating]
+        open_sides = [
+            s.endpoint.key
+            for s in (e.egress, e.ingress)
+            if not s.isolating and isinstance(s.endpoint, Pod)
+        ]
         return (
             f"nothing isolates {' or '.join(open_sides)} for this direction, so all traffic is allowed"
             if open_sides

@@ -124,6 +124,15 @@ class PackReader:
         result = load_manifests(raw)
         for p in result.problems:
             if p.is_error:
+                if "not a mapping" in p.message:  # the loader's hint speaks of manifests
+                    p = Problem(
+                        p.message,
+                        p.field,
+                        p.line,
+                        p.column,
+                        p.severity,
+                        "this file is a mapping of fields; see docs/pack-format.md",
+                    )
                 self.problems.append(_with_file(p, self.show(path)))
         if not result.ok:
             return None
@@ -166,9 +175,14 @@ class PackReader:
             authors=list(data.get("authors") or []),
         )
         seen_lessons: set[str] = set()
+        seen_folders: set[Path] = set()
         for i, name in enumerate(data["lessons"]):
             folder = self.root / name
             line = doc.line_of(("lessons", i))
+            if folder.resolve() in seen_folders:
+                self.problem(manifest, f"lesson {name!r} is listed twice", line)
+                continue
+            seen_folders.add(folder.resolve())
             if not self.inside(folder):
                 self.problem(manifest, f"lesson {name!r} leaves the pack's folder; refused", line)
                 continue
@@ -198,7 +212,7 @@ class PackReader:
             self.problem(md, "missing: every lesson folder has a lesson.md")
             return None
         try:
-            text = md.read_text(encoding="utf-8")
+            text = md.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(md, f"cannot be read as UTF-8 text: {exc}")
             return None
@@ -209,7 +223,8 @@ class PackReader:
         lesson = Lesson(id=str(meta["id"]), title=str(meta["title"]), body=body, folder=folder)
         exercises_dir = folder / "exercises"
         if exercises_dir.is_dir():
-            for path in sorted(exercises_dir.glob("*.yaml")) + sorted(exercises_dir.glob("*.yml")):
+            files = [*exercises_dir.glob("*.yaml"), *exercises_dir.glob("*.yml")]
+            for path in sorted(files, key=lambda f: f.name):
                 ex = self.read_exercise(pack, lesson, path)
                 if ex is not None:
                     lesson.exercises.append(ex)
@@ -280,21 +295,22 @@ def _with_file(p: Problem, file: str) -> Problem:
 
 
 def _schema_message(error) -> str:
-    path = format_path(tuple(error.absolute_path)) or "the file"
+    # The Problem carries the field path already; the message says what is wrong there.
+    path = format_path(tuple(error.absolute_path))
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
-        return f"unknown field(s) {', '.join(map(repr, extra))} in {path}; allowed: {', '.join(allowed)}"
+        return f"unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
     if error.validator == "required":
-        return f"{path}: {error.message}"
+        return error.message
     if (
         error.validator in ("oneOf", "propertyNames")
         and error.validator_value
         and path.startswith("expect")
     ):
         return (
-            f"{path}: a check is one of `resource` (+ `fields`), `service` (+ port, endpoints, "
+            "a check is one of `resource` (+ `fields`), `service` (+ port, endpoints, "
             "targetPort, type, nodePort, externalName, dns, headless), `connectivity` or "
             "`reachability: solution`"
         )
-    return f"{path}: {error.message}"
+    return error.message

@@ -62,7 +62,7 @@ class Library:
         import difflib
 
         ids = [e.id for e in self.exercises()] + [e.qualified_id for e in self.exercises()]
-        close = difflib.get_close_matches(ref, ids, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(ref, list(dict.fromkeys(ids)), n=3, cutoff=0.6)
         hint = (
             f"; did you mean {', '.join(close)}?" if close else "; `k8slearn list` shows them all"
         )

@@ -70,7 +70,11 @@ def validate_pack(root: Path) -> PackReport:
             )
         for i, wrong in enumerate(ex.wrong_answers):
             report.wrong_answers += 1
-            if grader.grade(wrong.answer).passed:
+            try:
+                wrong_passes = grader.grade(wrong.answer).passed
+            except ExerciseError:
+                continue  # the broken solution is reported above; this answer cannot be judged
+            if wrong_passes:
                 report.problems.append(
                     Problem(
                         f"exercise {ex.id}: wrong answer {i + 1} passes every check, so the mistake it "
