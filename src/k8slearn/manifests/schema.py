@@ -40,8 +40,8 @@ _JSON_TYPES = {
 # Mistakes common enough to deserve a tailored explanation, keyed by (parent name, field).
 _KNOWN_SLIPS: dict[tuple[str, str], str] = {
     ("peer", "ports"): (
-        "`ports` belongs to the rule, one level up: indent it to line up with `from:`/`to:` "
-        "and drop its `-` from the peer list"
+        "`ports` belongs to the rule, one level up: indent it to line up with `from:` "
+        "(or `to:`), not inside the peer"
     ),
     ("peer", "policyTypes"): "`policyTypes` belongs under `spec`",
     ("rule", "podSelector"): (
