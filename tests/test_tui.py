@@ -239,3 +239,37 @@ def test_snapshot_exercise_after_check(snap_compare, library, store):
 
     app = make_app(library, store, "netpol-and-vs-or", wrong)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_open_command_passes_exercise_and_answer(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import k8slearn.tui.app as tui_app
+    from k8slearn.cli import main
+
+    seen = {}
+    monkeypatch.setattr(
+        tui_app, "run_app", lambda ex, answer, packs: seen.update(ex=ex, answer=answer)
+    )
+    answer = tmp_path / "a.yaml"
+    answer.write_text("kind: Service\n")
+    result = CliRunner().invoke(main, ["open", "clusterip-expose-web", "--answer", str(answer)])
+    assert result.exit_code == 0, result.output
+    assert seen["ex"].qualified_id == "services-networking/clusterip-expose-web"
+    assert seen["answer"] == "kind: Service\n"
+    result = CliRunner().invoke(main, ["open", "no-such-exercise"])
+    assert result.exit_code == 2 and "no exercise 'no-such-exercise'" in result.output
+
+
+async def test_unusable_store_still_runs_and_says_why(library, tmp_path):
+    bad = tmp_path / "progress.sqlite3"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    store = open_store(bad)
+    app = make_app(library, store, "clusterip-expose-web")
+    async with app.run_test(size=SIZE) as pilot:
+        await set_answer(app, pilot, SERVICE)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert "PASSED" in results_text(app)
+        assert any("cannot be used" in n.message for n in app._notifications)
+    assert bad.read_bytes().startswith(b"this is not sqlite")  # never overwritten
