@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from k8slearn.packs.library import load_library
@@ -70,7 +72,8 @@ async def test_home_lists_every_exercise_with_marks(library, store):
         leaves = [n for n in _walk(tree.root) if not n.children and n.data is not None]
         assert len(leaves) == len(library.exercises())
         assert str(leaves[0].label).startswith("✓")
-        assert "1/35 exercises passed" in str(app.screen.query_one("#home-summary").render())
+        total = len(library.exercises())
+        assert f"1/{total} exercises passed" in str(app.screen.query_one("#home-summary").render())
 
 
 def _walk(node):
@@ -273,3 +276,73 @@ async def test_unusable_store_still_runs_and_says_why(library, tmp_path):
         assert "PASSED" in results_text(app)
         assert any("cannot be used" in n.message for n in app._notifications)
     assert bad.read_bytes().startswith(b"this is not sqlite")  # never overwritten
+
+
+async def test_drill_end_to_end_with_a_short_time_limit(library, store, tmp_path):
+    from k8slearn.drills.session import Drill  # noqa: F401  (the app builds it)
+    from k8slearn.tui.app import DrillOptions
+    from k8slearn.tui.screens.drill_summary import DrillSummaryScreen
+
+    report = tmp_path / "drill.xml"
+    options = DrillOptions(count=3, minutes=0.1, tags=("clusterip",), kind="build", report=report)
+    app = K8sLearnApp(library, store, drill=options)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.drill.items[0].exercise
+        assert isinstance(app.screen, ExerciseScreen) and app.screen.exercise is first
+        assert "exercise 1/3" in str(app.screen.query_one("#countdown").render())
+        await set_answer(app, pilot, first.solution)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        await pilot.pause(2.3)  # passed: the drill moves on by itself
+        assert app.screen.exercise is not first
+        for _ in range(80):  # the 6-second limit runs out
+            if isinstance(app.screen, DrillSummaryScreen):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, DrillSummaryScreen)
+        await pilot.pause(0.3)  # let the new screen finish mounting before the app closes
+        summary = app.screen.summary
+        assert [i.passed for i in summary.drill.items] == [True, False, None]
+        assert summary.drill.items[1].note == "time ran out"
+        assert summary.score == 1.0
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
+    assert len(store.drills()) == 1
+
+
+async def test_drill_solution_ends_the_item_as_failed(library, store):
+    from k8slearn.tui.app import DrillOptions
+
+    app = K8sLearnApp(library, store, drill=DrillOptions(count=2, minutes=5, kind="build"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.screen.exercise
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert app.screen.exercise is not first
+        item = app.drill.items[0]
+        assert item.passed is False and item.solution_shown and item.points == 0
+        assert store.solution_shown(first.qualified_id)
+
+
+async def test_predict_screen_toggle_and_check(library, store):
+    app = make_app(library, store, "predict-and-or-peers")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        task = screen.prediction
+        table = screen.query_one("#predict")
+        # mark exactly the allowed cells, then check
+        for r, s in enumerate(task.sources):
+            for c, t in enumerate(task.targets):
+                if task.actual(s, t):
+                    table.move_cursor(row=r, column=c + 1)
+                    await pilot.press("space")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert screen.result is not None and screen.result.passed
+        assert "PASSED" in str(screen.query_one("#status").render())
+    assert [a.passed for a in store.attempts("services-networking/predict-and-or-peers")] == [True]

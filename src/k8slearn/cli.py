@@ -419,6 +419,11 @@ def check(
     found, why = library.find(exercise)
     if found is None:
         raise InputError(why)
+    if found.kind == "predict":
+        raise InputError(
+            f"{found.qualified_id} asks you to predict a table: open it in the app "
+            f"(`k8slearn open {found.qualified_id}`)"
+        )
     text = read_input(answer_file)
     try:
         grade = Grader(found).grade(text)
@@ -431,6 +436,9 @@ def check(
         store.record_attempt(
             found.qualified_id, grade.passed, [c.name for c in grade.failed_checks()], source="cli"
         )
+        from k8slearn.progress.schedule import review
+
+        review(store, found.qualified_id, found.tags, grade.passed)
         if store.warning:
             click.echo(f"warning: {store.warning}", err=True)
     if output == "json":
@@ -533,3 +541,88 @@ def open_command(exercise: str, answer_file: str | None, packs: tuple[str, ...])
     from k8slearn.tui.app import run_app
 
     run_app(found, answer, packs)
+
+
+@main.command()
+@pack_option
+@click.option(
+    "--tags", "tags", multiple=True, metavar="TAG", help="Only exercises with this tag; repeatable."
+)
+@click.option(
+    "--count", default=5, show_default=True, type=click.IntRange(1, 100), help="How many exercises."
+)
+@click.option(
+    "--minutes",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    help="Time limit.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["mixed", "build", "predict", "kubectl"]),
+    default="mixed",
+    show_default=True,
+    help="Write manifests, predict tables, type kubectl commands, or a mix.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the results as JUnit XML (.xml) or JSON (any other name).",
+)
+def drill(
+    packs: tuple[str, ...],
+    tags: tuple[str, ...],
+    count: int,
+    minutes: float,
+    kind: str,
+    report: Path | None,
+) -> None:
+    """A timed self-check drill in the app: due reviews first, then new exercises."""
+    from k8slearn.tui.app import DrillOptions, run_app
+
+    if report is not None and not report.parent.exists():
+        raise InputError(f"{report.parent}: no such folder for the report")
+    library = _library(packs)
+    if tags:
+        known = {t for ex in library.exercises() for t in ex.tags}
+        unknown = [t for t in tags if t not in known]
+        if unknown:
+            raise InputError(
+                f"no exercise has tag {unknown[0]!r}; tags: {', '.join(sorted(known))}"
+            )
+    run_app(packs=packs, drill=DrillOptions(count, minutes, tags, kind, report))
+
+
+@main.command()
+@pack_option
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+def progress(packs: tuple[str, ...], output: str) -> None:
+    """Where you stand: per pack and lesson, accuracy, reviews due, streak and drills."""
+    from k8slearn.progress.report import progress_report
+    from k8slearn.progress.store import open_store
+
+    library = _library(packs)
+    store = open_store()
+    if store.warning:
+        click.echo(f"warning: {store.warning}", err=True)
+    data = progress_report(library, store)
+    if output == "json":
+        _emit_json(data)
+        return
+    ex = data["exercises"]
+    click.echo(
+        f"{ex['done']}/{ex['total']} exercises passed · accuracy {data['accuracy']:.0%} · "
+        f"{data['due']} due for review · streak {data['streak']} day(s)"
+    )
+    for lesson in data["lessons"]:
+        click.echo(f"  {lesson['pack']}/{lesson['lesson']}: {lesson['done']}/{lesson['total']}")
+    if data["weakConcepts"]:
+        click.echo(
+            "weak concepts: "
+            + ", ".join(f"{w['tag']} ({w['rate']:.0%})" for w in data["weakConcepts"])
+        )
+    if data["drills"]:
+        last = data["drills"][-1]
+        click.echo(f"last drill: {last['score']:g}/{last['total']} on {last['started'][:10]}")

@@ -39,6 +39,9 @@ class Exercise:
     expect: list[dict[str, Any]]
     solution: str
     file: Path
+    kind: str = "build"  # "predict": mark the truth table of the given `manifests`
+    manifests: str = ""
+    predict: dict[str, Any] = field(default_factory=dict)
     pack_id: str = ""
     lesson_id: str = ""
     starter: str = ""
@@ -255,9 +258,12 @@ class PackReader:
             title=data["title"],
             prompt=data["prompt"],
             scenario=scenario,
-            expect=list(data["expect"]),
-            solution=data["solution"],
+            expect=list(data.get("expect") or []),
+            solution=data.get("solution", ""),
             file=path,
+            kind=data.get("kind", "build"),
+            manifests=data.get("manifests", ""),
+            predict=dict(data.get("predict") or {}),
             pack_id=pack.id,
             lesson_id=lesson.id,
             starter=data.get("starter", ""),

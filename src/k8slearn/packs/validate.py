@@ -51,6 +51,11 @@ def validate_pack(root: Path) -> PackReport:
     for ex in pack.exercises():
         report.exercises += 1
         file = str(ex.file.resolve().relative_to(shown))
+        if ex.kind == "predict":
+            found = _check_predict(ex, file)
+            report.problems.extend(found)
+            report.solutions_passed += not found  # a predict exercise's "solution" is the engine
+            continue
         try:
             grader = Grader(ex)
             grade = grader.grade(ex.solution)
@@ -88,3 +93,27 @@ def validate_pack(root: Path) -> PackReport:
             else:
                 report.wrong_answers_failed += 1
     return report
+
+
+def _check_predict(ex, file: str) -> list[Problem]:
+    """A predict exercise needs valid manifests and cells naming pods or hosts of its scenario."""
+    from k8slearn.drills.predict import PredictError, make_task
+    from k8slearn.manifests.validate import validate_text
+
+    problems = []
+    report = validate_text(ex.manifests)
+    for p in report.all_problems():
+        if p.is_error:
+            problems.append(
+                Problem(
+                    f"exercise {ex.id}: manifests line {p.line}: {p.text()}",
+                    file=file,
+                    line=ex.line_of("manifests"),
+                )
+            )
+    if not problems:
+        try:
+            make_task(ex)
+        except PredictError as exc:
+            problems.append(Problem(str(exc), file=file, line=ex.line_of("predict")))
+    return problems

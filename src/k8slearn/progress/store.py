@@ -49,6 +49,26 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE cards (
+        exercise TEXT PRIMARY KEY,
+        card TEXT NOT NULL,
+        due REAL NOT NULL
+    );
+    CREATE TABLE concept_reviews (
+        tag TEXT NOT NULL,
+        at REAL NOT NULL,
+        passed INTEGER NOT NULL
+    );
+    CREATE TABLE drills (
+        id INTEGER PRIMARY KEY,
+        started REAL NOT NULL,
+        finished REAL,
+        score REAL NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        items TEXT NOT NULL DEFAULT '[]'
+    );
+    """,
 ]
 
 
@@ -152,6 +172,67 @@ class Store:
             "SELECT 1 FROM solutions_shown WHERE exercise = ? LIMIT 1", (exercise,)
         ).fetchone()
         return row is not None
+
+    # -- spaced repetition and drills -----------------------------------------------------
+
+    def save_card(self, exercise: str, card_json: str, due: float) -> None:
+        self._write(
+            "INSERT INTO cards (exercise, card, due) VALUES (?, ?, ?) "
+            "ON CONFLICT(exercise) DO UPDATE SET card = excluded.card, due = excluded.due",
+            (exercise, card_json, due),
+        )
+
+    def card(self, exercise: str) -> str | None:
+        row = self.db.execute("SELECT card FROM cards WHERE exercise = ?", (exercise,)).fetchone()
+        return row[0] if row else None
+
+    def cards_due(self, now: float) -> dict[str, float]:
+        """Exercise id → due time, for every card due at `now` or earlier."""
+        rows = self.db.execute("SELECT exercise, due FROM cards WHERE due <= ?", (now,)).fetchall()
+        return dict(rows)
+
+    def scheduled(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT exercise FROM cards")}
+
+    def record_concepts(self, tags: Iterable[str], passed: bool) -> None:
+        now = time.time()
+        for tag in tags:
+            self._write(
+                "INSERT INTO concept_reviews (tag, at, passed) VALUES (?, ?, ?)",
+                (tag, now, int(passed)),
+            )
+
+    def concept_stats(self) -> dict[str, tuple[int, int]]:
+        """Tag → (passed, reviews), over every graded outcome recorded for that concept."""
+        rows = self.db.execute(
+            "SELECT tag, SUM(passed), COUNT(*) FROM concept_reviews GROUP BY tag"
+        ).fetchall()
+        return {tag: (int(p), int(n)) for tag, p, n in rows}
+
+    def save_drill(
+        self, started: float, finished: float, score: float, total: int, items: list
+    ) -> int:
+        self._write(
+            "INSERT INTO drills (started, finished, score, total, items) VALUES (?, ?, ?, ?, ?)",
+            (started, finished, score, total, json.dumps(items)),
+        )
+        return int(self.db.execute("SELECT MAX(id) FROM drills").fetchone()[0])
+
+    def drills(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, started, finished, score, total, items FROM drills ORDER BY started, id"
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "started": r[1],
+                "finished": r[2],
+                "score": r[3],
+                "total": r[4],
+                "items": json.loads(r[5]),
+            }
+            for r in rows
+        ]
 
     def set_state(self, key: str, value: str) -> None:
         self._write(

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from k8slearn.drills.session import Drill, DrillItem, choose_exercises, write_report
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.packs.library import Library
 from k8slearn.progress.store import Store
 from k8slearn.tui.screens.help import HELP
 from k8slearn.tui.screens.home import HomeScreen
 from k8slearn.tui.screens.modals import TextScreen
+
+
+@dataclass
+class DrillOptions:
+    count: int = 5
+    minutes: float = 15
+    tags: tuple[str, ...] = ()
+    kind: str = "mixed"  # build | predict | kubectl | mixed
+    report: Path | None = None
+    seed: int | None = None
 
 
 class K8sLearnApp(App):
@@ -32,12 +46,15 @@ class K8sLearnApp(App):
         store: Store,
         start: Exercise | None = None,
         answer: str | None = None,
+        drill: DrillOptions | None = None,
     ) -> None:
         super().__init__()
         self.library = library
         self.store = store
         self.start = start
         self.start_answer = answer
+        self.start_drill_options = drill
+        self.drill: Drill | None = None
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
@@ -45,6 +62,8 @@ class K8sLearnApp(App):
             self.notify(self.store.warning, severity="warning", timeout=10)
         if self.start is not None:
             self.open_exercise(self.start, self.start_answer)
+        elif self.start_drill_options is not None:
+            self.start_drill(self.start_drill_options)
 
     def lesson_of(self, exercise: Exercise) -> Lesson | None:
         for pack in self.library.packs:
@@ -53,15 +72,155 @@ class K8sLearnApp(App):
                     return lesson
         return None
 
-    def open_exercise(self, exercise: Exercise, text: str | None = None) -> None:
+    def _screen_for(self, exercise: Exercise, text: str | None = None):
+        if exercise.kind == "predict":
+            from k8slearn.drills.predict import make_task
+            from k8slearn.tui.screens.predict import PredictScreen
+
+            return PredictScreen(make_task(exercise))
         from k8slearn.tui.screens.exercise import ExerciseScreen  # the grader loads on first use
 
-        self.push_screen(ExerciseScreen(exercise, self.lesson_of(exercise), text))
+        return ExerciseScreen(exercise, self.lesson_of(exercise), text)
+
+    def open_exercise(self, exercise: Exercise, text: str | None = None) -> None:
+        self.push_screen(self._screen_for(exercise, text))
 
     def switch_to_exercise(self, exercise: Exercise) -> None:
+        self.switch_screen(self._screen_for(exercise))
+
+    def pop_to_home(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if not isinstance(self.screen, HomeScreen):
+            self.switch_screen(HomeScreen())
+
+    # -- drills ------------------------------------------------------------------------------
+
+    def start_drill(self, options: DrillOptions) -> None:
+        from k8slearn.drills.kubectl import HOW_TO_GET, find_kubectl, kubectl_exercises
+        from k8slearn.drills.predict import predictable
+
+        rng = random.Random(options.seed)
+        have_kubectl = find_kubectl() is not None
+        if options.kind == "kubectl":
+            if not have_kubectl:
+                self.notify(HOW_TO_GET, severity="warning", timeout=12)
+                return
+            pool = kubectl_exercises(self.library, options.tags)
+            chosen_ids = {
+                e.qualified_id
+                for e in choose_exercises(self.library, self.store, len(pool), options.tags)
+            }
+            exercises = [e for e in pool if e.qualified_id in chosen_ids][: options.count]
+            items = [DrillItem(e, "kubectl") for e in exercises]
+        else:
+            pool = choose_exercises(self.library, self.store, 10_000, options.tags)
+            if options.kind == "predict":
+                pool = [e for e in pool if predictable(e)]
+            elif options.kind == "build":
+                pool = [e for e in pool if e.kind == "build"]
+            exercises = pool[: options.count]
+            capable = (
+                {e.qualified_id for e in kubectl_exercises(self.library)} if have_kubectl else set()
+            )
+            items = []
+            for i, ex in enumerate(exercises):
+                kind = "build"
+                mixed = options.kind == "mixed"
+                if ex.kind == "predict" or (
+                    predictable(ex) and (options.kind == "predict" or (mixed and i % 3 == 1))
+                ):
+                    kind = "predict"
+                elif mixed and i % 3 == 2 and ex.qualified_id in capable:
+                    kind = "kubectl"
+                items.append(DrillItem(ex, kind))
+            if options.kind == "mixed" and not have_kubectl:
+                self.notify(
+                    "kubectl drills skipped: " + HOW_TO_GET, severity="information", timeout=8
+                )
+        if not items:
+            self.notify("No exercise matches this drill (check --tags).", severity="warning")
+            return
+        self.drill = Drill(items, options.minutes)
+        self._drill_options = options
+        self._drill_rng = rng
+        self.push_screen(self._drill_screen(items[0]))
+
+    def _drill_screen(self, item: DrillItem):
+        if item.kind == "predict":
+            from k8slearn.drills.predict import make_task
+            from k8slearn.tui.screens.predict import PredictScreen
+
+            return PredictScreen(make_task(item.exercise, self._drill_rng), self.drill)
+        if item.kind == "kubectl":
+            from k8slearn.tui.screens.kubectl import KubectlScreen
+
+            return KubectlScreen(item.exercise, self.drill)
         from k8slearn.tui.screens.exercise import ExerciseScreen
 
-        self.switch_screen(ExerciseScreen(exercise, self.lesson_of(exercise)))
+        return ExerciseScreen(item.exercise, self.lesson_of(item.exercise), drill=self.drill)
+
+    def finish_drill_item(
+        self,
+        passed: bool,
+        seconds: float,
+        hints: int,
+        failed_checks: list[str],
+        note: str = "",
+        solution_shown: bool = False,
+        delay: float = 0.0,
+    ) -> None:
+        """Record the current drill item's outcome, then move on (after `delay` seconds)."""
+        drill = self.drill
+        if drill is None or drill.item is None or drill.item.passed is not None:
+            return
+        item = drill.item
+        item.passed, item.seconds, item.hints = passed, seconds, hints
+        item.failed_checks, item.note, item.solution_shown = failed_checks, note, solution_shown
+        drill.complete(self.store, item)
+        if delay:
+            self.set_timer(delay, self._advance_drill)
+        else:
+            self._advance_drill()
+
+    def _advance_drill(self) -> None:
+        drill = self.drill
+        if drill is None:
+            return
+        nxt = drill.advance()
+        if nxt is None or drill.remaining() <= 0:
+            self.end_drill()
+        else:
+            self.call_later(self.switch_screen, self._drill_screen(nxt))
+
+    def end_drill(self) -> None:
+        """Time is up, the learner stopped, or every item is done: score and summarise."""
+        from k8slearn.tui.screens.drill_summary import DrillSummaryScreen
+
+        drill = self.drill
+        if drill is None:
+            return
+        self.drill = None
+        current = drill.item
+        if current is not None and current.passed is None:
+            current.passed, current.note = (
+                False,
+                "time ran out" if drill.remaining() <= 0 else "stopped",
+            )
+            drill.complete(self.store, current)
+            drill.current += 1
+        summary = drill.finish(self.store)
+        note = ""
+        report = self._drill_options.report
+        if report is not None:
+            try:
+                write_report(report, summary)
+                note = f"Report written to {report}."
+            except OSError as exc:
+                note = f"The report could not be written to {report}: {exc.strerror or exc}."
+                self.notify(note, severity="error")
+        # On the next turn of the loop: the screen being replaced may still be handling a key.
+        self.call_later(self.switch_screen, DrillSummaryScreen(summary, note))
 
     def verify_unavailable_reason(self) -> str:
         return (
@@ -91,7 +250,10 @@ class K8sLearnApp(App):
 
 
 def run_app(
-    start: Exercise | None = None, answer: str | None = None, packs: Iterable[str] = ()
+    start: Exercise | None = None,
+    answer: str | None = None,
+    packs: Iterable[str] = (),
+    drill: DrillOptions | None = None,
 ) -> None:
     from k8slearn.packs.library import load_library
     from k8slearn.progress.store import open_store
@@ -99,6 +261,6 @@ def run_app(
     library = load_library(packs)
     store = open_store()
     try:
-        K8sLearnApp(library, store, start, answer).run()
+        K8sLearnApp(library, store, start, answer, drill).run()
     finally:
         store.close()

@@ -19,10 +19,13 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Markdown, Static, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
+from k8slearn.drills.session import Drill
 from k8slearn.grading.grader import ExerciseError, Grade, Grader
 from k8slearn.manifests.validate import ValidationReport, validate_text
 from k8slearn.packs.format import Exercise, Lesson
+from k8slearn.progress.schedule import review
 from k8slearn.tui.screens.modals import ConfirmScreen, TextScreen
+from k8slearn.tui.widgets.countdown import Countdown
 from k8slearn.tui.widgets.editor import AnswerEditor
 from k8slearn.tui.widgets.results import MatrixData, ResultsPanel
 
@@ -52,9 +55,18 @@ class ExerciseScreen(Screen):
         Binding("escape", "home", "Home", id="home", show=False),
     ]
 
-    def __init__(self, exercise: Exercise, lesson: Lesson | None, text: str | None = None) -> None:
+    def __init__(
+        self,
+        exercise: Exercise,
+        lesson: Lesson | None,
+        text: str | None = None,
+        drill: Drill | None = None,
+    ) -> None:
         super().__init__()
         self.exercise = exercise
+        self.drill = drill
+        self.reviewed = False  # the spaced-repetition card gets one outcome per visit
+        self.failed_attempts = 0
         self.lesson = lesson
         self.initial_text = text
         self.hints_shown = 0
@@ -68,6 +80,8 @@ class ExerciseScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        if self.drill is not None:
+            yield Countdown(self.drill, id="countdown")
         with Horizontal(id="exercise-main"):
             with TabbedContent(id="reading", initial="prompt-tab"):
                 with TabPane("Exercise", id="prompt-tab"), VerticalScroll():
@@ -136,6 +150,23 @@ class ExerciseScreen(Screen):
         # The app may be going away mid-crash; the debounced save has already run by then.
         with contextlib.suppress(Exception):
             self._save_now()
+            if self.drill is None and self.failed_attempts and not self.reviewed:
+                self._review(passed=False)
+
+    def _review(self, passed: bool, solution_shown: bool = False) -> None:
+        """One outcome per visit for the exercise's FSRS card (drills record their own)."""
+        if self.reviewed or self.drill is not None:
+            return
+        self.reviewed = True
+        review(
+            self.app.store,
+            self.exercise.qualified_id,
+            self.exercise.tags,
+            passed,
+            self.hints_shown,
+            time.monotonic() - self.started,
+            solution_shown,
+        )
 
     @work(thread=True, exclusive=True, group="validate")
     def _validate(self, text: str) -> None:
@@ -201,8 +232,18 @@ class ExerciseScreen(Screen):
             hints_used=self.hints_shown,
             source="app",
         )
+        if self.drill is not None:
+            if grade.passed:
+                self.notify("Passed! On to the next one…", title="✓", timeout=2)
+                self.app.finish_drill_item(
+                    True, time.monotonic() - self.started, self.hints_shown, [], delay=2.0
+                )
+            return
         if grade.passed:
+            self._review(passed=True)
             self.notify("Passed! ctrl+n for the next exercise.", title="✓")
+        else:
+            self.failed_attempts += 1
 
     def action_hint(self) -> None:
         if self.hints_shown >= len(self.exercise.hints):
@@ -213,14 +254,23 @@ class ExerciseScreen(Screen):
         self.query_one(TabbedContent).active = "prompt-tab"
 
     def action_solution(self) -> None:
+        if self.drill is not None:
+            self.app.push_screen(
+                ConfirmScreen("Show the solution? In a drill this ends the exercise as failed."),
+                self._give_up,
+            )
+            return
+
         def answered(sure: bool | None) -> None:
             if sure:
+                self._review(passed=False, solution_shown=True)
                 self.app.store.record_solution_shown(self.exercise.qualified_id)
                 self.app.push_screen(
                     TextScreen(
                         f"Solution: {self.exercise.title}",
-                        f"```yaml\n{self.exercise.solution}\n```",
+                        "One answer that passes; any answer that behaves the same passes too.",
                         actions=[("l", "load", "Load into the editor")],
+                        code=self.exercise.solution,
                     ),
                     self._solution_closed,
                 )
@@ -231,6 +281,19 @@ class ExerciseScreen(Screen):
         self.app.push_screen(
             ConfirmScreen("Show the solution? It is recorded as shown for this exercise."),
             answered,
+        )
+
+    def _give_up(self, sure: bool | None) -> None:
+        if not sure:
+            return
+        self.app.store.record_solution_shown(self.exercise.qualified_id)
+        self.app.finish_drill_item(
+            False,
+            time.monotonic() - self.started,
+            self.hints_shown,
+            ["solution shown"],
+            note="solution shown",
+            solution_shown=True,
         )
 
     def _solution_closed(self, choice: str | None) -> None:
@@ -250,6 +313,15 @@ class ExerciseScreen(Screen):
 
     def action_step(self, step: int) -> None:
         self._save_now()
+        if self.drill is not None:
+            self.app.finish_drill_item(
+                False,
+                time.monotonic() - self.started,
+                self.hints_shown,
+                ["skipped"],
+                note="skipped",
+            )
+            return
         target = self.app.library.neighbour(self.exercise, step)
         if target is None:
             self.notify("This is the " + ("last" if step > 0 else "first") + " exercise.")
@@ -264,7 +336,14 @@ class ExerciseScreen(Screen):
 
     def action_home(self) -> None:
         self._save_now()
-        self.app.pop_screen()
+        if self.drill is not None:
+            self.app.end_drill()
+        else:
+            self.app.pop_screen()
+
+    def on_countdown_expired(self) -> None:
+        self._save_now()
+        self.app.end_drill()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hint" and self.hints_shown >= len(self.exercise.hints):

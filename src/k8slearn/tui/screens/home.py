@@ -19,13 +19,15 @@ Pick an exercise on the left (arrows, **Enter**). Each one gives you a small clu
 namespaces, labels — and asks for Services or NetworkPolicies. Write the YAML, press **F5**,
 and k8slearn judges it as a cluster would: first as the API server, then by what it *does*.
 
-**c** continues where you left off · **F1** help · **ctrl+q** quit.
+**c** continues where you left off · **d** starts a 5-exercise, 15-minute drill (due reviews
+first) · **F1** help · **ctrl+q** quit.
 """
 
 
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("c", "continue", "Continue", id="continue"),
+        Binding("d", "drill", "Drill", id="drill"),
         Binding("enter", "open", "Open", id="open", show=False),
     ]
 
@@ -76,8 +78,12 @@ class HomeScreen(Screen):
                 total += len(statuses)
         button = self.query_one("#continue", Button)
         button.display = self._continue_target() is not None
+        from k8slearn.progress.schedule import due_exercises
+
+        due = len(due_exercises(store))
         self.query_one("#home-summary", Static).update(
-            f" {done}/{total} exercises passed · ✓ passed  ◐ attempted  · new"
+            f" {done}/{total} exercises passed · {due} due for review today (d: drill) · "
+            "✓ passed  ◐ attempted  · new"
         )
         if cursor_node is not None:
             tree.move_cursor(cursor_node)
@@ -124,6 +130,11 @@ class HomeScreen(Screen):
                 return
             target = first
         self.app.open_exercise(target)
+
+    def action_drill(self) -> None:
+        from k8slearn.tui.app import DrillOptions
+
+        self.app.start_drill(DrillOptions())
 
     def action_open(self) -> None:
         node = self.query_one("#packs", Tree).cursor_node

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Markdown, Static, TextArea
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -44,10 +44,17 @@ class TextScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Close")]
 
-    def __init__(self, title: str, markdown: str, actions: list[tuple[str, str, str]] = ()) -> None:
+    def __init__(
+        self,
+        title: str,
+        markdown: str,
+        actions: list[tuple[str, str, str]] = (),
+        code: str | None = None,
+    ) -> None:
         super().__init__()
         self.heading = title
         self.markdown = markdown
+        self.code = code
         self.actions = list(actions)
         for key, action_id, description in self.actions:
             self._bindings.bind(key, f"dismiss('{action_id}')", description)
@@ -57,5 +64,14 @@ class TextScreen(ModalScreen[str | None]):
             yield Static(self.heading, classes="modal-title")
             with VerticalScroll():
                 yield Markdown(self.markdown)
+            if self.code is not None:
+                yield TextArea(
+                    self.code,
+                    language="yaml",
+                    read_only=True,
+                    show_line_numbers=True,
+                    theme="css",
+                    id="code",
+                )
             hints = ["Esc: close", *(f"{k}: {d}" for k, _, d in self.actions)]
             yield Static(" · ".join(hints), classes="modal-keys")
