@@ -92,19 +92,47 @@ def manifest_from_command(line: str, kubectl: str | None = None, timeout: float 
     return Generated(manifest=done.stdout)
 
 
+# What `kubectl create service` can express: these spec fields and no others.
+_EXPRESSIBLE = {"type", "selector", "ports", "clusterIP", "externalName"}
+
+
+def solvable_by_kubectl(exercise: Exercise) -> bool:
+    """Could one `kubectl create service` line produce this exercise's solution?
+
+    The command names ports `<port>-<targetPort>`, takes numeric target ports
+    only, and always selects `app=<name>`; a solution needing anything else is
+    not a fair imperative drill.
+    """
+    from k8slearn.manifests.validate import validate_text
+
+    report = validate_text(exercise.solution)
+    if not report.valid or len(report.manifests) != 1 or report.manifests[0].kind != "Service":
+        return False
+    raw = report.manifests[0].doc.data
+    spec = raw.get("spec") or {}
+    if set(spec) - _EXPRESSIBLE:
+        return False
+    if spec.get("type") == "ExternalName":
+        return True
+    if spec.get("selector") != {"app": raw["metadata"]["name"]}:
+        return False
+    ports = spec.get("ports") or []
+    names_checked = any("[name=" in path for c in exercise.expect for path in c.get("fields") or {})
+    return (
+        bool(ports)
+        and not names_checked
+        and all(
+            isinstance(p.get("targetPort", p.get("port")), int)
+            and (len(ports) == 1 or not p.get("name"))
+            for p in ports
+        )
+    )
+
+
 def kubectl_exercises(library: Library, tags: tuple[str, ...] = ()) -> list[Exercise]:
-    """Service exercises an imperative command can answer (no NetworkPolicy involved)."""
-    out = []
-    for ex in library.exercises():
-        if ex.kind != "build" or "kind: NetworkPolicy" in ex.solution:
-            continue
-        if not any(
-            "service" in c or c.get("resource", {}).get("kind") == "Service" for c in ex.expect
-        ):
-            continue
-        if ex.solution.count("kind: Service") != 1 or "---" in ex.solution.strip():
-            continue
-        if tags and not set(tags) & set(ex.tags):
-            continue
-        out.append(ex)
-    return out
+    """Service exercises one imperative command can answer."""
+    return [
+        ex
+        for ex in library.exercises()
+        if ex.kind == "build" and (not tags or set(tags) & set(ex.tags)) and solvable_by_kubectl(ex)
+    ]
