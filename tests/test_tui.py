@@ -346,3 +346,48 @@ async def test_predict_screen_toggle_and_check(library, store):
         assert screen.result is not None and screen.result.passed
         assert "PASSED" in str(screen.query_one("#status").render())
     assert [a.passed for a in store.attempts("services-networking/predict-and-or-peers")] == [True]
+
+
+async def test_f6_says_why_no_cluster_is_available(library, store, monkeypatch):
+    app = make_app(library, store, "clusterip-expose-web")
+    monkeypatch.setattr(K8sLearnApp, "verify_unavailable_reason", lambda self: "no kind here")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f6")
+        await settle(app, pilot)
+        assert any("no kind here" in n.message for n in app._notifications)
+        assert isinstance(app.screen, ExerciseScreen)
+
+
+async def test_f6_runs_the_verifier_with_progress_and_result(library, store, monkeypatch):
+    import k8slearn.cluster.verify as verify_module
+    from k8slearn.tui.screens.verify import VerifyScreen
+
+    class FakeResult:
+        passed = True
+
+        class comparison:
+            @staticmethod
+            def render():
+                return "all 4 probes agree with the model"
+
+    def fake_run(plan, on_step, on_log, cancel):
+        on_log("created namespace shop")
+        on_step("probing", 3, 4)
+        return FakeResult()
+
+    monkeypatch.setattr(K8sLearnApp, "verify_unavailable_reason", lambda self: None)
+    monkeypatch.setattr(verify_module, "run_verification", fake_run)
+    ex = library.find("clusterip-expose-web")[0]
+    app = make_app(library, store, ex.id, ex.solution)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f6")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert isinstance(app.screen, VerifyScreen)
+        assert "Cluster agrees" in str(app.screen.query_one("#verify-result").render())
+        assert app.screen.query_one("#verify-progress").progress == 3
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ExerciseScreen)

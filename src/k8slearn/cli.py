@@ -626,3 +626,15 @@ def progress(packs: tuple[str, ...], output: str) -> None:
     if data["drills"]:
         last = data["drills"][-1]
         click.echo(f"last drill: {last['score']:g}/{last['total']} on {last['started'][:10]}")
+
+
+def _register_cluster_commands() -> None:
+    """`cluster` and `verify` live with the cluster face; their module imports only click."""
+    from k8slearn.cluster.commands import cluster as cluster_command
+    from k8slearn.cluster.commands import verify as verify_command
+
+    main.add_command(cluster_command)
+    main.add_command(verify_command)
+
+
+_register_cluster_commands()

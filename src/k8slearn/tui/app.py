@@ -222,11 +222,18 @@ class K8sLearnApp(App):
         # On the next turn of the loop: the screen being replaced may still be handling a key.
         self.call_later(self.switch_screen, DrillSummaryScreen(summary, note))
 
-    def verify_unavailable_reason(self) -> str:
-        return (
-            "Verifying on a real cluster needs a reachable kind cluster "
-            "(`k8slearn cluster up`); this version grades with the offline model only."
-        )
+    def verify_unavailable_reason(self) -> str | None:
+        """Why F6 cannot run now (no kind cluster answering), or None when it can."""
+        from k8slearn.cluster.kind import status
+
+        try:
+            st = status()
+        except Exception as exc:  # a broken tool must not take the app down
+            return f"could not check for a cluster: {exc}"
+        if st.reachable:
+            return None
+        first = st.problems[0] if st.problems else "the kind cluster k8slearn is not running"
+        return f"No kind cluster answers: {first}. `k8slearn cluster doctor` says what to do."
 
     def action_help(self) -> None:
         self.push_screen(TextScreen("Help", HELP))

@@ -50,7 +50,8 @@ class ExerciseScreen(Screen):
             "verify",
             "Verify",
             id="verify",
-            tooltip="Verify on a kind cluster: not available until a cluster is reachable",
+            tooltip="Verify on a kind cluster (needs `k8slearn cluster up`)",
+            priority=True,  # TextArea binds F6 to select-line
         ),
         Binding("escape", "home", "Home", id="home", show=False),
     ]
@@ -332,7 +333,22 @@ class ExerciseScreen(Screen):
         self.query_one(ResultsPanel).toggle_matrix()
 
     def action_verify(self) -> None:
-        self.notify(self.app.verify_unavailable_reason(), severity="warning")
+        self._check_cluster()
+
+    @work(thread=True, exclusive=True, group="cluster")
+    def _check_cluster(self) -> None:
+        """Find out (off the UI thread: it runs docker and kind) whether a cluster answers."""
+        reason = self.app.verify_unavailable_reason()
+        self.app.call_from_thread(self._verify_or_explain, reason)
+
+    def _verify_or_explain(self, reason: str | None) -> None:
+        if reason:
+            self.notify(reason, title="F6 is unavailable", severity="warning", timeout=10)
+            return
+        from k8slearn.tui.screens.verify import VerifyScreen
+
+        self._save_now()
+        self.app.push_screen(VerifyScreen(self.exercise, self.query_one(AnswerEditor).text))
 
     def action_home(self) -> None:
         self._save_now()

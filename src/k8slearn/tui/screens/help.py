@@ -19,7 +19,7 @@ NetworkPolicy allows. Any answer that behaves right passes, however it is writte
 | ctrl+r | reset the editor to the starter (ctrl+z undoes) |
 | ctrl+n / ctrl+p | next / previous exercise |
 | ctrl+e | edit the answer in `$EDITOR` (vim, as in the exam) |
-| F6 | verify on a kind cluster (when one is reachable) |
+| F6 | verify on a kind cluster (`k8slearn cluster up` first) |
 | tab | indent (two spaces); to leave the editor use the mouse or F-keys |
 | ctrl+\\\\ | command palette (every action, searchable) |
 | F1 | this help |
