@@ -8,13 +8,11 @@ learner's typing survives quit, crash and kill.
 from __future__ import annotations
 
 import contextlib
-import time
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Markdown, Static, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
@@ -24,6 +22,7 @@ from k8slearn.grading.grader import ExerciseError, Grade, Grader
 from k8slearn.manifests.validate import ValidationReport, validate_text
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.progress.schedule import review
+from k8slearn.tui.screens.drill_step import DrillStep
 from k8slearn.tui.screens.modals import ConfirmScreen, TextScreen
 from k8slearn.tui.widgets.countdown import Countdown
 from k8slearn.tui.widgets.editor import AnswerEditor
@@ -33,7 +32,7 @@ SAVE_DELAY = 0.4
 VALIDATE_DELAY = 0.3
 
 
-class ExerciseScreen(Screen):
+class ExerciseScreen(DrillStep):
     """One exercise: read, write, check."""
 
     BINDINGS = [
@@ -63,15 +62,12 @@ class ExerciseScreen(Screen):
         text: str | None = None,
         drill: Drill | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(drill)
         self.exercise = exercise
-        self.drill = drill
         self.reviewed = False  # the spaced-repetition card gets one outcome per visit
         self.failed_attempts = 0
         self.lesson = lesson
         self.initial_text = text
-        self.hints_shown = 0
-        self.started = time.monotonic()
         self._save_timer: Timer | None = None
         self._validate_timer: Timer | None = None
         self._saved_text: str | None = None
@@ -165,7 +161,7 @@ class ExerciseScreen(Screen):
             self.exercise.tags,
             passed,
             self.hints_shown,
-            time.monotonic() - self.started,
+            self.elapsed,
             solution_shown,
         )
 
@@ -229,16 +225,14 @@ class ExerciseScreen(Screen):
             self.exercise.qualified_id,
             grade.passed,
             [c.name for c in grade.failed_checks()],
-            seconds=round(time.monotonic() - self.started, 1),
+            seconds=round(self.elapsed, 1),
             hints_used=self.hints_shown,
             source="app",
         )
         if self.drill is not None:
             if grade.passed:
                 self.notify("Passed! On to the next one…", title="✓", timeout=2)
-                self.app.finish_drill_item(
-                    True, time.monotonic() - self.started, self.hints_shown, [], delay=2.0
-                )
+                self.finish_item(True, [], delay=2.0)
             return
         if grade.passed:
             self._review(passed=True)
@@ -288,14 +282,7 @@ class ExerciseScreen(Screen):
         if not sure:
             return
         self.app.store.record_solution_shown(self.exercise.qualified_id)
-        self.app.finish_drill_item(
-            False,
-            time.monotonic() - self.started,
-            self.hints_shown,
-            ["solution shown"],
-            note="solution shown",
-            solution_shown=True,
-        )
+        self.finish_item(False, ["solution shown"], note="solution shown", solution_shown=True)
 
     def _solution_closed(self, choice: str | None) -> None:
         if choice == "load":
@@ -315,13 +302,7 @@ class ExerciseScreen(Screen):
     def action_step(self, step: int) -> None:
         self._save_now()
         if self.drill is not None:
-            self.app.finish_drill_item(
-                False,
-                time.monotonic() - self.started,
-                self.hints_shown,
-                ["skipped"],
-                note="skipped",
-            )
+            self.skip_item()
             return
         target = self.app.library.neighbour(self.exercise, step)
         if target is None:

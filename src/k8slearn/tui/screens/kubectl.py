@@ -8,18 +8,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Markdown, TextArea
 
 from k8slearn.drills.kubectl import manifest_from_command
 from k8slearn.drills.session import Drill
 from k8slearn.grading.grader import Grade, Grader
 from k8slearn.packs.format import Exercise
+from k8slearn.tui.screens.drill_step import DrillStep
 from k8slearn.tui.widgets.countdown import Countdown
 from k8slearn.tui.widgets.results import ResultsPanel
 
 
-class KubectlScreen(Screen):
+class KubectlScreen(DrillStep):
     BINDINGS = [
         Binding("f5", "check", "Run & check", id="check"),
         Binding("f2", "hint", "Hint", id="hint"),
@@ -28,12 +28,9 @@ class KubectlScreen(Screen):
     ]
 
     def __init__(self, exercise: Exercise, drill: Drill | None = None) -> None:
-        super().__init__()
+        super().__init__(drill)
         self.exercise = exercise
-        self.drill = drill
         self.grader = Grader(exercise)
-        self.hints_shown = 0
-        self.started = time.monotonic()
         self.done = False
 
     def compose(self) -> ComposeResult:
@@ -105,9 +102,7 @@ class KubectlScreen(Screen):
         )
         if grade.passed and self.drill is not None:
             self.done = True
-            self.app.finish_drill_item(
-                True, time.monotonic() - self.started, self.hints_shown, [], delay=2.0
-            )
+            self.finish_item(True, [], delay=2.0)
 
     def action_hint(self) -> None:
         if self.hints_shown < len(self.exercise.hints):
@@ -117,19 +112,4 @@ class KubectlScreen(Screen):
     def action_skip(self) -> None:
         if self.drill is not None and not self.done:
             self.done = True
-            self.app.finish_drill_item(
-                False,
-                time.monotonic() - self.started,
-                self.hints_shown,
-                ["skipped"],
-                note="skipped",
-            )
-
-    def action_leave(self) -> None:
-        if self.drill is not None:
-            self.app.end_drill()
-        else:
-            self.app.pop_screen()
-
-    def on_countdown_expired(self) -> None:
-        self.app.end_drill()
+            self.skip_item()

@@ -8,15 +8,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Markdown, Static, TextArea
 
 from k8slearn.drills.predict import PredictResult, PredictTask, grade_prediction
 from k8slearn.drills.session import Drill
+from k8slearn.tui.screens.drill_step import DrillStep
 from k8slearn.tui.widgets.countdown import Countdown
 
 
-class PredictScreen(Screen):
+class PredictScreen(DrillStep):
     BINDINGS = [
         Binding("space", "toggle", "Toggle cell", id="toggle"),
         Binding("f5", "check", "Check", id="check"),
@@ -26,13 +26,10 @@ class PredictScreen(Screen):
     ]
 
     def __init__(self, task: PredictTask, drill: Drill | None = None) -> None:
-        super().__init__()
+        super().__init__(drill)
         self.prediction = task
-        self.drill = drill
         self.guesses: dict[tuple[str, str], bool] = {}
         self.result: PredictResult | None = None
-        self.hints_shown = 0
-        self.started = time.monotonic()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,13 +134,7 @@ class PredictScreen(Screen):
             source="drill" if self.drill else "app",
         )
         if self.drill is not None:
-            self.app.finish_drill_item(
-                r.passed,
-                time.monotonic() - self.started,
-                self.hints_shown,
-                [f"{c.src} → {c.dst}" for c in r.wrong()],
-                delay=3.0,
-            )
+            self.finish_item(r.passed, [f"{c.src} → {c.dst}" for c in r.wrong()], delay=3.0)
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         if self.result is None or event.coordinate.column == 0:
@@ -165,23 +156,8 @@ class PredictScreen(Screen):
 
     def action_step(self, step: int) -> None:
         if self.drill is not None:
-            self.app.finish_drill_item(
-                False,
-                time.monotonic() - self.started,
-                self.hints_shown,
-                ["skipped"],
-                note="skipped",
-            )
+            self.skip_item()
             return
         target = self.app.library.neighbour(self.prediction.exercise, step)
         if target is not None:
             self.app.switch_to_exercise(target)
-
-    def action_leave(self) -> None:
-        if self.drill is not None:
-            self.app.end_drill()
-        else:
-            self.app.pop_screen()
-
-    def on_countdown_expired(self) -> None:
-        self.app.end_drill()
