@@ -639,8 +639,14 @@ def test_check_json_shape_for_a_failing_answer(tmp_path, answer):
     assert data["exercise"] == "course/expose-web" and data["passed"] is False
     assert all(set(c) == {"name", "passed", "message"} for c in data["checks"])
     failed = [c for c in data["checks"] if not c["passed"]]
-    assert [c["name"] for c in failed] == ["Service default/web"]
+    # targetPort 80 where the pods listen on 8080: wrong by the Service check, and the
+    # connection itself lands where nothing listens
+    assert [c["name"] for c in failed] == [
+        "Service default/web",
+        "default/client → svc:default/web:80",
+    ]
     assert "it should reach 8080" in failed[0]["message"]
+    assert "nothing listens" in failed[1]["message"]
     [attempt] = attempts(tmp_path)
     assert not attempt.passed
     assert attempt.failed_checks == [c["name"] for c in failed]
@@ -652,7 +658,7 @@ def test_check_text_output_points_at_the_answer_line(tmp_path, answer):
     result = run("check", "expose-web", path, "--pack", scaffold(tmp_path))
     assert result.exit_code == 1
     assert f"({path}:{text.splitlines().index('spec:') + 1})" in result.output
-    assert "course/expose-web: NOT YET (1 check(s) to fix)" in result.output
+    assert "course/expose-web: NOT YET (2 check(s) to fix)" in result.output
 
 
 def test_check_invalid_yaml_and_invalid_manifest_exit_1(tmp_path, answer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import make_world
 
 SCENARIO = {
@@ -179,3 +181,107 @@ def test_load_balancer_without_node_port_allocation():
     )
     assert w.services.node_port(svc, svc.ports[0]) is None
     assert w.services.node_port(svc, svc.ports[1]) == 30081
+
+
+def test_headless_service_is_dialled_on_the_port_the_client_uses():
+    w, _svc = svc_world(
+        "  clusterIP: None\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080}]\n"
+    )
+    on_80 = w.reach_service("default/web-other-ns", "shop/web", 80)
+    assert not on_80.allowed and on_80.not_listening  # no translation: nothing listens on 80
+    on_8080 = w.reach_service("default/web-other-ns", "shop/web", 8080)
+    assert on_8080.allowed
+    assert "headless" in on_8080.note
+
+
+def test_a_connection_needs_something_listening_on_the_target_port():
+    w, _svc = svc_world("  selector: {app: web}\n  ports: [{port: 80, targetPort: 7000}]\n")
+    reach = w.reach_service("default/web-other-ns", "shop/web", 80)
+    assert not reach.allowed
+    assert set(reach.not_listening) == {"shop/web-1", "shop/web-2", "shop/udp"}
+
+
+OUTSIDE_POLICY = """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-the-db-host, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - from: [{ipBlock: {cidr: 203.0.113.9/32}}]
+"""
+
+
+def test_outside_hosts_cannot_reach_a_cluster_ip():
+    w = make_world(
+        SCENARIO,
+        SVC + "metadata: {name: web, namespace: shop}\nspec:\n"
+        "  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n",
+    )
+    reach = w.reach_service("db.example.com", "shop/web", 80)
+    assert not reach.allowed and reach.backends == []
+    assert "only from inside the cluster" in reach.note
+
+
+@pytest.mark.parametrize(("policy", "allowed"), [("Cluster", False), ("Local", True)])
+def test_node_port_from_outside_sees_the_node_address_unless_local(policy, allowed):
+    w = make_world(
+        SCENARIO,
+        SVC + "metadata: {name: web, namespace: shop}\nspec:\n"
+        f"  type: NodePort\n  externalTrafficPolicy: {policy}\n"
+        "  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n" + OUTSIDE_POLICY,
+    )
+    reach = w.reach_service("db.example.com", "shop/web", 80)
+    assert reach.allowed is allowed  # the ipBlock admits the client's address, not the node's
+
+
+def test_pods_added_by_the_answer_get_addresses_from_the_pod_range():
+    w = make_world(
+        SCENARIO,
+        """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: c, image: x}]
+      initContainers: [{name: proxy, image: y, restartPolicy: Always, ports: [{containerPort: 15001, name: proxy}]}]
+""",
+    )
+    added = [p for p in w.scenario.pods if p.name.startswith("api-")]
+    assert len(added) == 2 and all(p.ip.startswith("10.244.") for p in added)
+    assert added[0].named_port("proxy", "TCP") == 15001  # a sidecar's ports count
+
+
+def test_first_declaration_of_a_duplicate_port_name_wins_everywhere():
+    w = make_world(
+        SCENARIO,
+        """apiVersion: v1
+kind: Pod
+metadata: {name: dup, namespace: shop, labels: {app: dup}}
+spec:
+  containers:
+    - {name: a, image: x, ports: [{containerPort: 8080, name: http}]}
+    - {name: b, image: x, ports: [{containerPort: 9090, name: http}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: by-name, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: dup}}
+  ingress: [{ports: [{port: http}]}]
+""",
+    )
+    table = w.table([(8080, "TCP"), (9090, "TCP")])
+    for port in (8080, 9090):
+        assert (
+            table.allowed("shop/web-1", "shop/dup", port)
+            == w.explain("shop/web-1", "shop/dup", port).allowed
+        )
+    assert table.allowed("shop/web-1", "shop/dup", 8080) and not table.allowed(
+        "shop/web-1", "shop/dup", 9090
+    )

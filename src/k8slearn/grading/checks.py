@@ -300,12 +300,21 @@ def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
                 return CheckResult(name, False, f"{src} cannot reach {key}: {reach.note}")
             refused = [(e, p) for e, p, ok in reach.backends if not ok]
             e, p = refused[0]
-            why = describe_denial(world.explain(src, e.key, p, protocol))
+            if e.key in reach.not_listening:
+                listens = ", ".join(f"{cp.port}/{cp.protocol}" for cp in e.ports)
+                return CheckResult(
+                    name,
+                    False,
+                    f"{src} should reach {key}:{port} but the connection lands on {e.key}:{p}, "
+                    f"where nothing listens (its containers declare {listens})",
+                )
+            explanation = world.explain(src, e.key, p, protocol)
             return CheckResult(
                 name,
                 False,
-                f"{src} should reach {key}:{port} but backend {e.key} refuses it on {p}: {why}",
-                _blame_line(world.explain(src, e.key, p, protocol), allowed=False),
+                f"{src} should reach {key}:{port} but backend {e.key} refuses it on {p}: "
+                f"{describe_denial(explanation) or reach.note}",
+                _blame_line(explanation, allowed=False),
             )
         e = world.endpoint(answered[0])
         backend_port = next(p for b, p, ok in reach.backends if ok)

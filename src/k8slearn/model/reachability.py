@@ -148,8 +148,11 @@ class ReachabilityModel:
             for k, v in pod.labels.items():
                 self.by_label[(k, v)] |= bit
                 self.by_key[k] |= bit
+            named: set[tuple[str, str]] = set()
             for cp in pod.ports:
-                if cp.name:
+                # The first declaration of a name wins, as in Pod.named_port (and upstream FindPort).
+                if cp.name and (cp.name, cp.protocol) not in named:
+                    named.add((cp.name, cp.protocol))
                     self.by_named_port[(cp.name, cp.protocol, cp.port)] |= bit
         self.all_pods = (1 << self.pod_count) - 1
         self.ns_by_label: dict[tuple[str, str], set[str]] = defaultdict(set)

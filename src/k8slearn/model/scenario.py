@@ -269,7 +269,7 @@ class _ScenarioReader:
                     self.error((*path, "ip"), f"IP {ip} is used by another pod")
                 taken.add(ip)
             pending.append((path, item, ns, ip))
-        addresses = _free_pod_ips(taken)
+        addresses = free_pod_ips(taken)
         for path, item, ns, ip in pending:
             ready = item.get("ready", True)
             if not isinstance(ready, bool):
@@ -324,7 +324,7 @@ class _ScenarioReader:
         return tuple(out)
 
 
-def _free_pod_ips(taken: set[str]) -> Iterator[str]:
+def free_pod_ips(taken: set[str]) -> Iterator[str]:
     """Deterministic pod IPs from kind's default pod range, skipping the ones given."""
     network = ipaddress.ip_network("10.244.0.0/16")
     for address in network.hosts():

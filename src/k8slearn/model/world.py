@@ -8,7 +8,7 @@ learner usually writes. Only manifests that passed validation come here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -17,7 +17,14 @@ from k8slearn.manifests.validate import Manifest
 from k8slearn.model.explain import Explanation, explain_connection
 from k8slearn.model.netpol import Endpoint, NetworkPolicy
 from k8slearn.model.reachability import PortKey, ReachabilityModel, TruthTable
-from k8slearn.model.scenario import ContainerPort, Pod, Scenario, namespace
+from k8slearn.model.scenario import (
+    ContainerPort,
+    External,
+    Pod,
+    Scenario,
+    free_pod_ips,
+    namespace,
+)
 from k8slearn.model.services import Service, ServiceIndex
 
 
@@ -31,6 +38,7 @@ class ServiceReach:
     protocol: str
     backends: list[tuple[Endpoint, int, bool]]  # (where it lands, on which port, allowed)
     note: str = ""
+    not_listening: list[str] = field(default_factory=list)  # backends that declare other ports
 
     @property
     def allowed(self) -> bool:
@@ -74,54 +82,80 @@ class World:
     def reach_service(
         self, src: str, service_key: str, port: int, protocol: str = "TCP"
     ) -> ServiceReach:
-        """Judge a connection to a Service at each backend pod and its target port.
+        """Judge a connection to a Service where it really lands: each backend pod.
 
-        kube-proxy sends each connection to one ready endpoint; the connection
-        works when the chosen backend's ingress (and the source's egress to that
-        backend's pod IP and target port) allow it — so we judge every backend.
+        * ClusterIP, NodePort, LoadBalancer: kube-proxy sends the connection to one
+          ready endpoint on the Service port's target port, so every backend is judged
+          (policies on both sides, and something must listen on that port);
+        * headless: no virtual IP and no proxy — DNS hands out the pods' IPs and the
+          client dials them on the port it chose, without targetPort translation;
+        * ExternalName: a DNS alias; the client connects to the named host itself;
+        * from outside the cluster a ClusterIP cannot be reached at all; through a
+          NodePort or LoadBalancer with `externalTrafficPolicy: Cluster` the client's
+          address is replaced by the node's, with `Local` it is kept.
         """
         source = self.endpoint(src)
         svc = self.services.get(service_key)
         if source is None or svc is None:
             raise KeyError(src if source is None else service_key)
+        reach = ServiceReach(source, svc, port, protocol, [])
         if svc.type == "ExternalName":
             target = self.scenario.external(svc.external_name or "")
-            note = f"{svc.key} is a DNS alias (CNAME) for {svc.external_name}; nothing is proxied"
+            reach.note = (
+                f"{svc.key} is a DNS alias (CNAME) for {svc.external_name}; nothing is proxied"
+            )
             if target is None:
-                return ServiceReach(
-                    source,
-                    svc,
-                    port,
-                    protocol,
-                    [],
-                    note + ", and that host is not in the scenario.",
-                )
-            ok = self.model.table([(port, protocol)]).allowed(
-                source.key, target.key, port, protocol
+                reach.note += ", and that host is not in the scenario."
+                return reach
+            reach.note += "."
+            reach.backends.append((target, port, self._allowed(source, target, port, protocol)))
+            return reach
+        outside = isinstance(source, External)
+        if outside and (svc.type == "ClusterIP" or svc.headless):
+            reach.note = (
+                f"{svc.key} is a {'headless' if svc.headless else 'ClusterIP'} Service: it is "
+                "reachable only from inside the cluster (use a NodePort or LoadBalancer Service)."
             )
-            return ServiceReach(source, svc, port, protocol, [(target, port, ok)], note + ".")
-        sp = svc.port(number=port) if svc.ports else None
-        if sp is None or sp.protocol != protocol:
+            return reach
+        if svc.headless:
+            pods = [p for p in self.services.selected_pods(svc) if p.ready or svc.publish_not_ready]
+            targets = [(p, port) for p in pods]
+            reach.note = (
+                f"{svc.key} is headless: DNS returns the pods' IPs and the client connects to "
+                f"them on port {port} itself (no targetPort translation)."
+            )
+        else:
             sp = next((p for p in svc.ports if p.port == port and p.protocol == protocol), None)
-        if sp is None:
-            have = ", ".join(p.label() for p in svc.ports) or "none"
-            return ServiceReach(
-                source,
-                svc,
-                port,
-                protocol,
-                [],
-                f"{svc.key} has no port {port}/{protocol} (it has {have}).",
+            if sp is None:
+                have = ", ".join(p.label() for p in svc.ports) or "none"
+                reach.note = f"{svc.key} has no port {port}/{protocol} (it has {have})."
+                return reach
+            targets = [(b.pod, b.port) for b in self.services.endpoints(svc, sp)]
+            if not targets:
+                reach.note = f"{svc.key} has no endpoints on port {sp.label()}."
+        judged_source: Endpoint = source
+        if outside and svc.external_traffic_policy != "Local" and self.scenario.nodes:
+            node = self.scenario.nodes[0]
+            judged_source = External(node.name, node.ip)
+            reach.note = (
+                f"with externalTrafficPolicy: Cluster the client's address is replaced by the "
+                f"node's ({node.ip}) before the backend sees it."
             )
-        backends = self.services.endpoints(svc, sp)
-        results = []
-        for b in backends:
-            table = self.model.table([(b.port, b.protocol)])
-            results.append(
-                (b.pod, b.port, table.allowed(source.key, b.pod.key, b.port, b.protocol))
+        for pod, target_port in targets:
+            listening = not pod.ports or any(
+                cp.port == target_port and cp.protocol == protocol for cp in pod.ports
             )
-        note = "" if backends else f"{svc.key} has no endpoints on port {sp.label()}."
-        return ServiceReach(source, svc, port, protocol, results, note)
+            if not listening:
+                reach.not_listening.append(pod.key)
+            ok = listening and self._allowed(judged_source, pod, target_port, protocol)
+            reach.backends.append((pod, target_port, ok))
+        return reach
+
+    def _allowed(self, source: Endpoint, destination: Endpoint, port: int, protocol: str) -> bool:
+        """The policies' verdict on one connection (the same as the truth table's cell)."""
+        return explain_connection(
+            self.scenario, self.policies, source, destination, port, protocol
+        ).allowed
 
 
 def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
@@ -159,19 +193,23 @@ def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
                 )
     if not added and namespaces == scenario.namespaces:
         return scenario
-    ips = (f"10.245.{i // 250}.{i % 250 + 2}" for i in range(65000))
+    ips = free_pod_ips(taken)  # the same pod range the scenario's pods come from, as on kind
     for ns, name, labels, ports in added:
         if ns not in namespaces:
             namespaces[ns] = namespace(ns)
-        ip = next(ip for ip in ips if ip not in taken)
+        ip = next(ips)
         pods = [p for p in pods if p.key != f"{ns}/{name}"]
         pods.append(Pod(ns, name, MappingProxyType(dict(labels)), ip, True, tuple(ports)))
     return replace(scenario, namespaces=namespaces, pods=pods)
 
 
 def _container_ports(pod_spec: dict[str, Any]) -> list[ContainerPort]:
+    """Declared ports, containers first, then sidecars (init containers that keep running)."""
     out = []
-    for container in pod_spec.get("containers") or []:
+    sidecars = [
+        c for c in pod_spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"
+    ]
+    for container in [*(pod_spec.get("containers") or []), *sidecars]:
         for p in container.get("ports") or []:
             out.append(ContainerPort(p["containerPort"], p.get("protocol") or "TCP", p.get("name")))
     return out
