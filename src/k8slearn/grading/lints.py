@@ -109,11 +109,11 @@ def _select_all(m: Manifest, policy: NetworkPolicy) -> list[Lint]:
     ]
 
 
-def _allows_dns(rule: Rule) -> bool:
+def _allows_dns(rule: Rule, protocol: str) -> bool:
     if not rule.ports:
         return True
     return any(
-        p.protocol == "UDP"
+        p.protocol == protocol
         and (
             p.port is None
             or p.port == 53
@@ -124,6 +124,7 @@ def _allows_dns(rule: Rule) -> bool:
 
 
 def _dns_blocked(policies: list[tuple[Manifest, NetworkPolicy]], world: World | None) -> list[Lint]:
+    """Egress isolation that cuts pods off DNS: 53/UDP always, 53/TCP for large answers."""
     out = []
     dns_pods = []
     if world is not None:
@@ -136,28 +137,49 @@ def _dns_blocked(policies: list[tuple[Manifest, NetworkPolicy]], world: World | 
             continue
         if world is not None and dns_pods:
             isolated = [p for p in world.scenario.pods if policy.selects(p)]
-            table = world.table([(53, "UDP")])
-            stuck = [
-                p
-                for p in isolated
-                if not any(table.allowed(p.key, d.key, 53, "UDP") for d in dns_pods)
-            ]
-            if not stuck:
+            blocked = []
+            for protocol in ("UDP", "TCP"):
+                table = world.table([(53, protocol)])
+                stuck = [
+                    p
+                    for p in isolated
+                    if not any(table.allowed(p.key, d.key, 53, protocol) for d in dns_pods)
+                ]
+                if stuck:
+                    blocked.append((protocol, stuck))
+            if not blocked:
                 continue
+            protocol, stuck = blocked[0]
             who = ", ".join(p.key for p in stuck[:3]) + (" …" if len(stuck) > 3 else "")
+            missing = " and ".join(f"53/{proto}" for proto, _ in blocked)
             message = (
-                f"this policy isolates egress and {who} can no longer reach DNS "
-                "(kube-dns in kube-system on 53/UDP): name lookups such as `web.shop` will fail"
+                f"this policy isolates egress and {who} can no longer reach DNS on {missing} "
+                "(kube-dns in kube-system)"
+                + (
+                    ": name lookups such as `web.shop` will fail"
+                    if protocol == "UDP"
+                    else ": large DNS answers, which fall back to TCP, will fail"
+                )
             )
         else:
             same_ns = [
                 p for mm, p in policies if p.namespace == policy.namespace and p.isolates_egress
             ]
-            if any(_allows_dns(r) for p in same_ns for r in p.egress):
+            missing = [
+                proto
+                for proto in ("UDP", "TCP")
+                if not any(_allows_dns(r, proto) for p in same_ns for r in p.egress)
+            ]
+            if not missing:
                 continue
             message = (
-                "this policy isolates egress and no egress rule allows DNS (53/UDP and 53/TCP): "
-                "the selected pods can no longer resolve names such as `web.shop`"
+                "this policy isolates egress and no egress rule allows DNS on "
+                + " and ".join(f"53/{proto}" for proto in missing)
+                + (
+                    ": the selected pods can no longer resolve names such as `web.shop`"
+                    if "UDP" in missing
+                    else ": large DNS answers, which fall back to TCP, will fail"
+                )
             )
         out.append(
             _warn(
@@ -234,7 +256,20 @@ def _peers_select_nothing(m: Manifest, policy: NetworkPolicy, world: World) -> l
 
 
 def _service_selects_nothing(m: Manifest, svc: Service, world: World) -> list[Lint]:
-    if svc.selector is None or svc.type == "ExternalName":
+    if svc.type == "ExternalName":
+        return []
+    raw_selector = ((m.obj or {}).get("spec") or {}).get("selector")
+    if raw_selector is not None and not raw_selector:
+        return [
+            _warn(
+                m,
+                ("spec", "selector"),
+                "`selector: {}` selects nothing: an empty selector is stored as no selector, so the "
+                'Service gets no endpoints (it does not mean "every pod")',
+                hint="select the pods by their labels",
+            )
+        ]
+    if svc.selector is None:
         return []
     if world.services.selected_pods(svc):
         return []

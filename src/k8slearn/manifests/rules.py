@@ -608,6 +608,12 @@ def _service_traffic_policies(r: _Report, spec: dict[str, Any], kind: Any) -> No
     internal = spec.get("internalTrafficPolicy")
     if internal is not None and internal not in policies:
         _not_supported(r, ("spec", "internalTrafficPolicy"), internal, policies, "a traffic policy")
+    distribution = spec.get("trafficDistribution")
+    choices = ("PreferClose", "PreferSameZone", "PreferSameNode")
+    if distribution not in (None, "") and distribution not in choices:
+        _not_supported(
+            r, ("spec", "trafficDistribution"), distribution, choices, "a traffic distribution"
+        )
     health = spec.get("healthCheckNodePort")
     if _is_int(health) and health != 0:
         low, high = NODE_PORT_RANGE

@@ -110,4 +110,63 @@ def validate_text(text: str | bytes) -> ValidationReport:
                 )
             )
         seen[m.key] = m
+    _check_allocations([m for m in manifests if m.valid and m.kind == "Service"])
     return ValidationReport(manifests, problems)
+
+
+def _check_allocations(services: list[Manifest]) -> None:
+    """What the API server's IP and port allocators refuse across Services.
+
+    Two Services may not ask for the same nodePort (per protocol) or the same
+    clusterIP, and a clusterIP must lie in the service range (kind's default
+    10.96.0.0/16, which the model uses too).
+    """
+    import ipaddress
+
+    from k8slearn.model.services import SERVICE_CIDR
+
+    node_ports: dict[tuple[int, str], str] = {}
+    cluster_ips: dict[str, str] = {}
+    for m in services:
+        spec = (m.obj or {}).get("spec") or {}
+        for i, port in enumerate(spec.get("ports") or []):
+            number = port.get("nodePort")
+            if not number:
+                continue
+            slot = (number, port.get("protocol") or "TCP")
+            if slot in node_ports and node_ports[slot] != m.key:
+                m.problems.append(
+                    m.doc.problem(
+                        ("spec", "ports", i, "nodePort"),
+                        f"Invalid value: {number}: provided port is already allocated (by {node_ports[slot]})",
+                        hint="node ports are cluster-wide: choose another, or leave it out",
+                    )
+                )
+            node_ports.setdefault(slot, m.key)
+        ip = spec.get("clusterIP")
+        if not ip or ip == "None":
+            continue
+        try:
+            inside = ipaddress.ip_address(ip) in SERVICE_CIDR
+        except ValueError:
+            continue  # the rules already reported a malformed address
+        if not inside:
+            m.problems.append(
+                m.doc.problem(
+                    ("spec", "clusterIP"),
+                    f"Invalid value: {ip!r}: provided IP is not in the valid range; the cluster's "
+                    f"service range is {SERVICE_CIDR}",
+                    hint="leave clusterIP out and one is chosen",
+                )
+            )
+        elif ip in cluster_ips and cluster_ips[ip] != m.key:
+            m.problems.append(
+                m.doc.problem(
+                    ("spec", "clusterIP"),
+                    f"Invalid value: {ip!r}: provided IP is already allocated (by {cluster_ips[ip]})",
+                )
+            )
+        cluster_ips.setdefault(ip, m.key)
+    for m in services:
+        if any(p.is_error for p in m.problems):
+            m.obj = None  # refused: it never reaches the cluster model

@@ -1,0 +1,89 @@
+"""What the API server's allocators refuse across Services, and the lints added after review."""
+
+from __future__ import annotations
+
+from conftest import make_world
+from k8slearn.grading.lints import lint
+from k8slearn.manifests.validate import validate_text
+
+
+def svc(name: str, extra: str) -> str:
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec:\n"
+        f"  selector: {{app: {name}}}\n{extra}"
+    )
+
+
+def errors(text: str) -> list[tuple[str, str]]:
+    return [(p.field, p.message) for p in validate_text(text).all_problems() if p.is_error]
+
+
+def test_node_port_taken_by_another_service():
+    text = (
+        svc("a", "  type: NodePort\n  ports: [{port: 80, nodePort: 30001}]\n")
+        + "---\n"
+        + svc("b", "  type: NodePort\n  ports: [{port: 81, nodePort: 30001}]\n")
+        + "---\n"
+        + svc("c", "  type: NodePort\n  ports: [{port: 82, nodePort: 30001, protocol: UDP}]\n")
+    )
+    found = errors(text)
+    assert len(found) == 1
+    field, message = found[0]
+    assert (
+        field == "spec.ports[0].nodePort" and "already allocated (by Service default/a)" in message
+    )
+    report = validate_text(text)
+    assert [m.valid for m in report.manifests] == [True, False, True]  # UDP may share the number
+
+
+def test_cluster_ip_range_and_reuse():
+    assert (
+        "not in the valid range"
+        in errors(svc("a", "  clusterIP: 192.168.7.7\n  ports: [{port: 80}]\n"))[0][1]
+    )
+    text = (
+        svc("a", "  clusterIP: 10.96.5.5\n  ports: [{port: 80}]\n")
+        + "---\n"
+        + svc("b", "  clusterIP: 10.96.5.5\n  ports: [{port: 80}]\n")
+    )
+    assert [f for f, _ in errors(text)] == ["spec.clusterIP"]
+    assert errors(svc("a", "  clusterIP: None\n  ports: [{port: 80}]\n")) == []
+
+
+def test_traffic_distribution_values():
+    assert errors(svc("a", "  trafficDistribution: PreferSameNode\n  ports: [{port: 80}]\n")) == []
+    [(field, message)] = errors(svc("a", "  trafficDistribution: Bogus\n  ports: [{port: 80}]\n"))
+    assert field == "spec.trafficDistribution" and "PreferClose" in message
+
+
+POLICY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: lockdown}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - ports: [%s]
+"""
+
+
+def static_lints(text: str) -> list[str]:
+    return [found.problem.message for found in lint(validate_text(text).manifests)]
+
+
+def test_dns_lint_names_the_missing_protocol():
+    udp_only = static_lints(POLICY % "{port: 53, protocol: UDP}")
+    assert len(udp_only) == 1 and "53/TCP" in udp_only[0] and "53/UDP" not in udp_only[0]
+    assert static_lints(POLICY % "{port: 53, protocol: UDP}, {port: 53, protocol: TCP}") == []
+    neither = static_lints(POLICY % "{port: 443}")
+    assert "53/UDP and 53/TCP" in neither[0]
+
+
+def test_empty_service_selector_is_called_out():
+    world = make_world({"pods": [{"name": "web", "labels": {"app": "web"}}]})
+    manifests = validate_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n"
+        "  selector: {}\n  ports: [{port: 80}]\n"
+    ).manifests
+    messages = [found.problem.message for found in lint(manifests, world)]
+    assert any("`selector: {}` selects nothing" in m for m in messages)
