@@ -315,7 +315,8 @@ def _reach_service(world, key: str, port_keys, output: str) -> None:
         _emit_json({"service": world.services.describe(svc), "results": results})
         return
     info = world.services.describe(svc)
-    click.echo(f"Service {key} ({info['type']}, clusterIP {info['clusterIP']}, DNS {info['dns']})")
+    address = {None: "no virtual IP", "None": "headless"}.get(info["clusterIP"], info["clusterIP"])
+    click.echo(f"Service {key} ({info['type']}, {address}, DNS {info['dns']})")
     for r in results:
         mark = click.style("✓", fg="green") if r["allowed"] else click.style("✗", fg="red")
         answered = [b["to"] for b in r["backends"] if b["allowed"]]
