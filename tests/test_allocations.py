@@ -87,3 +87,21 @@ def test_empty_service_selector_is_called_out():
     ).manifests
     messages = [found.problem.message for found in lint(manifests, world)]
     assert any("`selector: {}` selects nothing" in m for m in messages)
+
+
+SELECT_ALL = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p}
+spec:
+  podSelector: {}
+  ingress:
+    - from: [%s]
+"""
+
+
+def test_select_all_lint_spares_the_own_namespace_pattern():
+    assert not any(
+        "every pod of namespace" in m for m in static_lints(SELECT_ALL % "{podSelector: {}}")
+    )
+    chosen = static_lints(SELECT_ALL % "{podSelector: {matchLabels: {app: frontend}}}")
+    assert any("`podSelector: {}` makes this policy apply to every pod" in m for m in chosen)

@@ -95,9 +95,15 @@ def _pod_only(peer) -> bool:
 
 
 def _select_all(m: Manifest, policy: NetworkPolicy) -> list[Lint]:
-    # A default deny, or "every pod may resolve DNS", is meant for all pods; an ingress
-    # rule that admits chosen peers usually protects one app, and {} locks up the others.
-    if not policy.pod_selector.is_empty or not any(r.peers for r in policy.ingress):
+    # A default deny, "every pod may resolve DNS" or "only my own namespace may come in" is
+    # meant for all pods; an ingress rule admitting *chosen pods* ("frontend may reach db")
+    # usually protects one app, and {} then locks up every other pod of the namespace.
+    chosen = any(
+        peer.pod_selector is not None and not peer.pod_selector.is_empty
+        for rule in policy.ingress
+        for peer in rule.peers
+    )
+    if not policy.pod_selector.is_empty or not chosen:
         return []
     return [
         _warn(
