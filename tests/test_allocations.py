@@ -105,3 +105,10 @@ def test_select_all_lint_spares_the_own_namespace_pattern():
     )
     chosen = static_lints(SELECT_ALL % "{podSelector: {matchLabels: {app: frontend}}}")
     assert any("`podSelector: {}` makes this policy apply to every pod" in m for m in chosen)
+
+
+def test_two_cluster_ips_need_a_dual_stack_policy():
+    base = "  clusterIP: 10.96.0.20\n  clusterIPs: [10.96.0.20, 'fd00:10:96::20']\n  ports: [{port: 80}]\n"
+    assert any(f == "spec.ipFamilyPolicy" for f, _ in errors(svc("a", base)))
+    dual = errors(svc("a", base + "  ipFamilyPolicy: PreferDualStack\n"))
+    assert not any(f == "spec.ipFamilyPolicy" for f, _ in dual)

@@ -395,6 +395,18 @@ def _service_cluster_ips(r: _Report, spec: dict[str, Any], kind: Any) -> list[st
     policies = ("SingleStack", "PreferDualStack", "RequireDualStack")
     if policy is not None and policy not in policies:
         _not_supported(r, ("spec", "ipFamilyPolicy"), policy, policies, "an IP family policy")
+    elif (
+        len(parsed) == 2
+        and parsed[0].version != parsed[1].version
+        and policy not in ("PreferDualStack", "RequireDualStack")
+    ):
+        # The allocator (initIPFamilyFields) refuses two addresses on a single-stack Service.
+        r.error(
+            ("spec", "ipFamilyPolicy"),
+            "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster IPs are specified",
+            "set ipFamilyPolicy: PreferDualStack, or give one address",
+            at=path,
+        )
     return ips
 
 
