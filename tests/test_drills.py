@@ -243,3 +243,23 @@ def test_check_command_feeds_spaced_repetition(monkeypatch, tmp_path):
     assert store.card("services-networking/clusterip-expose-web") is not None
     predict = CliRunner().invoke(main, ["check", "predict-and-or-peers", str(answer)])
     assert predict.exit_code == 2 and "open it in the app" in predict.output
+
+
+@pytest.mark.parametrize(
+    ("exercise", "command"),
+    [
+        (
+            "nodeport-imperative",
+            "kubectl create service nodeport dashboard --tcp=443:8443 --node-port=30443",
+        ),
+        ("loadbalancer-imperative", "kubectl create service loadbalancer mqtt --tcp=1883:1883"),
+        ("externalname-basic", None),
+    ],
+)
+def test_imperative_exercises_are_solvable_with_one_command(library, exercise, command):
+    ex = library.find(exercise)[0]
+    assert ex in kubectl_drill.kubectl_exercises(library)
+    if command is None or kubectl_drill.find_kubectl() is None:
+        return
+    generated = kubectl_drill.manifest_from_command(command)
+    assert Grader(ex).grade(generated.manifest).passed, generated.error or generated.manifest
