@@ -243,11 +243,13 @@ class FakeWS:
         return self.open_after
 
     def read_all(self):
+        # Like the real WSClient: reading everything drains the status channel too.
+        self.drained = True
         return self.output
 
     @property
     def returncode(self):
-        if self.code == "broken":
+        if self.code == "broken" or getattr(self, "drained", False):
             raise TypeError("no status")
         return self.code
 

@@ -614,3 +614,20 @@ def test_every_builtin_solution_can_be_planned(library, ref):
     for p in plan.probes:
         if p.wanted is not None:
             assert p.expect == p.wanted, (ex.qualified_id, p.label())
+
+
+def test_answer_pods_in_kube_system_are_never_applied():
+    from k8slearn.cluster.plan import plan_verification
+    from k8slearn.packs.library import load_library
+
+    ex = load_library().find("clusterip-expose-web")[0]
+    answer = ex.solution + (
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: intruder, namespace: kube-system}\n"
+        "spec: {containers: [{name: c, image: busybox}]}\n"
+    )
+    plan = plan_verification(ex, answer)
+    names = [
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in plan.objects
+    ]
+    assert ("Pod", "kube-system", "intruder") not in names
+    assert any("never adds pods to kube-system" in n for n in plan.notes)

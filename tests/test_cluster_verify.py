@@ -816,3 +816,26 @@ def test_cli_with_nothing_to_verify_touches_no_cluster(monkeypatch, answer_file)
     assert result.exit_code == 0, result.output
     assert "nothing in this exercise can be verified" in result.output
     assert "ExternalName" in result.output
+
+
+def test_a_labelled_built_in_namespace_is_never_deleted_as_a_leftover(library):
+    _, plan = plan_for(library, "services-networking/clusterip-expose-web")
+    cluster = FakeCluster()
+    lease = ObjectRef("Namespace", None, "kube-node-lease")
+    cluster.objects[lease]["metadata"]["labels"].update(OURS)  # someone labelled it
+    logs = []
+    result = verify(plan, cluster, on_log=logs.append)
+    assert result.passed
+    assert lease in cluster.objects and lease not in cluster.deleted
+    assert any("left Namespace" in line and "kube-node-lease" in line for line in logs)
+
+
+def test_a_failing_progress_callback_does_not_stop_the_run(library):
+    _, plan = plan_for(library, "services-networking/clusterip-expose-web")
+    cluster = FakeCluster()
+
+    def broken(*_args):
+        raise RuntimeError("the app is closing")
+
+    result = verify(plan, cluster, on_step=broken, on_log=broken)
+    assert result.passed and cluster.labelled() == []

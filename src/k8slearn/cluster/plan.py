@@ -903,6 +903,12 @@ class _Planner:
                         "it did not create"
                     )
                 continue  # created with the answer's labels among the namespaces
+            if m.kind in ("Pod", "Deployment") and m.namespace == "kube-system":
+                self.notes.append(
+                    f"your {m.kind} kube-system/{m.name} is not applied: verify never adds pods to "
+                    "kube-system"
+                )
+                continue
             obj = copy.deepcopy(m.doc.data)
             obj.pop("status", None)
             meta = obj.setdefault("metadata", {})

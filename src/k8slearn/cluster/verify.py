@@ -248,19 +248,23 @@ class Runner:
 
     def step(self, name: str, advance: bool = True) -> None:
         if self._on_step:
-            self._on_step(name, self.done, self.total)
+            # A caller's callback (the app's, which may be closing) must never stop clean-up.
+            with contextlib.suppress(Exception):
+                self._on_step(name, self.done, self.total)
         if advance:
             self.log(f"— {name}")
             self.done += 1
 
     def progress(self, label: str) -> None:
         if self._on_step:
-            self._on_step(label, self.done, self.total)
+            with contextlib.suppress(Exception):
+                self._on_step(label, self.done, self.total)
 
     def log(self, message: str) -> None:
         self.result.log.append(message)
         if self._on_log:
-            self._on_log(message)
+            with contextlib.suppress(Exception):
+                self._on_log(message)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -348,6 +352,12 @@ class Runner:
     def clean_leftovers(self) -> None:
         self.step("clean up leftovers")
         found = leftovers(self.cluster.list_managed())
+        kept = [ref for ref in found if ref.kind == "Namespace" and is_builtin(ref.name)]
+        for ref in kept:
+            self.log(
+                f"left {ref} alone: a built-in namespace is never deleted (only its label is ours)"
+            )
+        found = [ref for ref in found if ref not in kept]
         if not found:
             return
         self.log(f"found {len(found)} object(s) an interrupted run left behind; deleting them")
@@ -1022,13 +1032,14 @@ class KubeCluster:
             resp.run_forever(timeout=timeout)
             if resp.is_open():
                 return ExecResult(None, f"no answer within {timeout:g}s")
-            output = ""
-            with contextlib.suppress(Exception):
-                output = resp.read_all()
+            # The exit status first: read_all() drains every channel, the status one included.
             try:
                 code = resp.returncode
             except Exception:
                 code = None
+            output = ""
+            with contextlib.suppress(Exception):
+                output = resp.read_all()
             return ExecResult(code, output or "")
         except Exception as exc:
             return ExecResult(None, f"exec into {namespace}/{pod} broke off: {exc}")
