@@ -839,3 +839,25 @@ def test_a_failing_progress_callback_does_not_stop_the_run(library):
 
     result = verify(plan, cluster, on_step=broken, on_log=broken)
     assert result.passed and cluster.labelled() == []
+
+
+def test_a_hung_probe_cannot_hold_the_run_past_its_deadline(library):
+    import time as _time
+
+    _, plan = plan_for(library, "services-networking/netpol-and-vs-or")
+    cluster = FakeCluster()
+    real_exec = cluster.exec
+
+    def exec_(namespace, pod, container, argv, timeout):
+        if pod == "grafana" and argv[0] != "dig":
+            _time.sleep(1.5)  # an exec whose own timeout did not fire
+        return real_exec(namespace, pod, container, argv, timeout)
+
+    cluster.exec = exec_
+    settings = Settings(**{**FAST.__dict__, "exec_timeout": 0.05, "workers": 16})
+    began = _time.monotonic()
+    result = run_verification(plan, cluster=cluster, settings=settings)
+    assert _time.monotonic() - began < 6
+    late = [c for c in result.comparison.unverifiable if c.source == "monitoring/grafana"]
+    assert late and any("deadline" in c.reason for c in late)
+    assert cluster.labelled() == []

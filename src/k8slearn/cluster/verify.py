@@ -651,11 +651,24 @@ class Runner:
         pool = cf.ThreadPoolExecutor(
             max_workers=max(1, self.settings.workers), thread_name_prefix="k8slearn-probe"
         )
+        # Each exec has its own timeout; the whole phase gets one too, so a stuck connection
+        # can never hold the run (and its clean-up) forever.
+        rounds = -(-len(probes) // max(1, self.settings.workers))
+        deadline = (
+            time.monotonic()
+            + 2 * self.settings.exec_timeout * rounds
+            + min(30.0, 4 * self.settings.exec_timeout)
+        )
         try:
             futures = {pool.submit(self.observe, p): p for p in probes}
             pending = set(futures)
             finished = 0
             while pending:
+                if time.monotonic() > deadline:
+                    for f in pending:
+                        out[futures[f].key] = (None, "no answer before the probing deadline")
+                    self.log(f"{len(pending)} probe(s) did not finish in time; counted as not run")
+                    break
                 done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
                 for f in done:
                     p = futures[f]
