@@ -631,3 +631,18 @@ def test_answer_pods_in_kube_system_are_never_applied():
     ]
     assert ("Pod", "kube-system", "intruder") not in names
     assert any("never adds pods to kube-system" in n for n in plan.notes)
+
+
+def test_a_backend_probing_its_own_service_is_not_verifiable():
+    from k8slearn.cluster.plan import plan_verification
+    from k8slearn.packs.library import load_library
+
+    from dataclasses import replace
+
+    base = load_library().find("clusterip-expose-web")[0]
+    cell = {"from": "default/web-1", "to": "svc:default/web", "port": 80, "allowed": True}
+    ex = replace(base, expect=[*base.expect, {"connectivity": [cell]}])
+    plan = plan_verification(ex, ex.solution)
+    own = [c for c in plan.unverifiable if c.source == "default/web-1" and "web" in c.target]
+    assert own and all("hairpin" in c.reason for c in own)
+    assert not any(p.source == "default/web-1" for p in plan.probes)

@@ -412,6 +412,13 @@ class _Predictor:
         for pod, backend_port, ok in reach.backends:
             if not isinstance(pod, Pod):
                 return raw, f"svc:{key}: reaches outside the cluster"
+            if pod.key == src:
+                # kube-proxy masquerades a backend's connection to its own Service (hairpin),
+                # so the policies see the node's address: the model cannot say what a cluster does.
+                return raw, (
+                    f"{src} is itself a backend of svc:{key}: its connection may come back to it "
+                    "with the node's address (hairpin), which policies judge differently"
+                )
             problem = self.backend_problem(pod)
             if problem:
                 return raw, problem
