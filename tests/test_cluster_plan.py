@@ -634,10 +634,10 @@ def test_answer_pods_in_kube_system_are_never_applied():
 
 
 def test_a_backend_probing_its_own_service_is_not_verifiable():
+    from dataclasses import replace
+
     from k8slearn.cluster.plan import plan_verification
     from k8slearn.packs.library import load_library
-
-    from dataclasses import replace
 
     base = load_library().find("clusterip-expose-web")[0]
     cell = {"from": "default/web-1", "to": "svc:default/web", "port": 80, "allowed": True}
