@@ -583,6 +583,8 @@ def drill(
     """A timed self-check drill in the app: due reviews first, then new exercises."""
     from k8slearn.tui.app import DrillOptions, run_app
 
+    if minutes != minutes:  # NaN slips through FloatRange
+        raise click.BadParameter("must be a number of minutes", param_hint="--minutes")
     if report is not None and not report.parent.exists():
         raise InputError(f"{report.parent}: no such folder for the report")
     library = _library(packs)

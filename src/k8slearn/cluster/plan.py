@@ -922,6 +922,9 @@ class _Planner:
             for key in _SERVER_FIELDS:
                 meta.pop(key, None)
             meta["namespace"] = m.namespace or "default"
+            if not meta.get("name"):  # generateName: apply it under the name the model gave it
+                meta["name"] = m.name
+                meta.pop("generateName", None)
             meta["labels"] = with_label(meta.get("labels"))
             annotations = dict(meta.get("annotations") or {})
             annotations[EXERCISE_ANNOTATION] = self.exercise.qualified_id

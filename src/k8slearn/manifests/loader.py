@@ -136,12 +136,22 @@ class _Builder:
         assert isinstance(node, ScalarNode)
         if tag == "tag:yaml.org,2002:timestamp":
             return node.value  # Kubernetes reads YAML through JSON: a date stays a string
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, KeyError, IndexError, TypeError, yaml.YAMLError):
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise _Reject(
+                f"{node.value!r} is not a valid {shown} value",
+                node,
+                hint="remove the tag and write the value plainly",
+            ) from None
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys
-        for key_node, value_node in node.value:
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys, merged pairs first
+        merged = len(node.value) - explicit
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, ScalarNode):
                 raise _Reject(
                     "a mapping key must be a plain value, not a list or mapping", key_node
@@ -156,7 +166,11 @@ class _Builder:
                 if isinstance(key, bool)
                 else str(key)
             )
-            if key in result:
+            if key in result and index < merged:
+                continue  # two merged mappings share a key: the earlier one wins
+            if key in result and self._from_merge(path, key, merged, node):
+                pass  # an explicit key overrides a merged one (YAML merge semantics)
+            elif key in result:
                 first = self.positions.get((*path, key))
                 where = f" (first at line {first[0]})" if first else ""
                 raise _Reject(
@@ -167,6 +181,11 @@ class _Builder:
             self.positions[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key), depth + 1)
         return result
+
+    @staticmethod
+    def _from_merge(path: Path, key: str, merged: int, node: MappingNode) -> bool:
+        """Whether `key` was first set by one of the `merged` leading (merge) pairs."""
+        return any(isinstance(k, ScalarNode) and k.value == key for k, _ in node.value[:merged])
 
 
 def _decode(raw: bytes | str) -> str:
@@ -183,7 +202,13 @@ def _decode(raw: bytes | str) -> str:
             raise _Reject(
                 f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 YAML or JSON"
             ) from None
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise _Reject(
+            f"the text holds an invalid character at position {exc.start} (a lone surrogate)"
+        ) from None
+    if size > MAX_BYTES:
         raise _Reject(_too_big(len(text)))
     if "\x00" in text:
         raise _Reject("this looks like binary data, not YAML or JSON text")
@@ -197,6 +222,11 @@ def _too_big(size: int) -> str:
 def _looks_like_json(text: str) -> bool:
     stripped = text.lstrip()
     return stripped.startswith(("{", "["))
+
+
+def _char_name(character: int | str) -> str:
+    char = chr(character) if isinstance(character, int) else character
+    return repr(char)
 
 
 def _char_at(text: str, mark) -> str:
@@ -310,6 +340,17 @@ def _documents(text: str, problems: list[Problem]) -> Iterator[Document]:
             index += 1
     except yaml.MarkedYAMLError as exc:
         problems.append(_yaml_error(exc, text))
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        problems.append(
+            Problem(
+                message=f"the control character {_char_name(exc.character)} is not allowed in YAML",
+                line=line,
+                column=column,
+                hint="remove it (control characters cannot appear in a manifest)",
+            )
+        )
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
         problems.append(Problem(message=f"YAML error: {exc}", line=1))
     except RecursionError:

@@ -34,6 +34,8 @@ class Manifest:
 
     @property
     def name(self) -> str | None:
+        if self.obj is not None:  # after defaulting: a generateName has become a name
+            return (self.obj.get("metadata") or {}).get("name")
         meta = self.doc.data.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         return name if isinstance(name, str) else None
@@ -79,6 +81,10 @@ def check_document(doc: Document) -> Manifest:
     if any(p.is_error for p in manifest.problems):
         return manifest
     obj = apply_defaults(kind, doc.data)
+    meta = obj.setdefault("metadata", {})
+    if not meta.get("name") and meta.get("generateName"):
+        # The API server appends five random characters; a stable suffix keeps runs repeatable.
+        meta["name"] = f"{meta['generateName']}{_suffix(doc)}"
     if kind in NAMESPACED:
         obj.setdefault("metadata", {})
         if not obj["metadata"].get("namespace"):
@@ -87,6 +93,13 @@ def check_document(doc: Document) -> Manifest:
     if not any(p.is_error for p in manifest.problems):
         manifest.obj = obj
     return manifest
+
+
+def _suffix(doc: Document) -> str:
+    import hashlib
+
+    digest = hashlib.blake2s(repr(doc.data).encode(), digest_size=8).hexdigest()
+    return "".join(c for c in digest if c.isalpha() or c.isdigit())[:5]
 
 
 def validate_text(text: str | bytes) -> ValidationReport:

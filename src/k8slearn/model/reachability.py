@@ -351,7 +351,7 @@ def parse_port(text: str) -> PortKey:
     protocol = (protocol or "TCP").upper()
     if protocol not in ("TCP", "UDP", "SCTP"):
         raise ValueError(f"{text!r}: the protocol must be TCP, UDP or SCTP")
-    if not number.isdigit() or not 1 <= int(number) <= 65535:
+    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= 65535:
         raise ValueError(f"{text!r}: a port is a number from 1 to 65535, like 80 or 53/UDP")
     return int(number), protocol
 

@@ -202,8 +202,9 @@ class _ScenarioReader:
             return {}
         out = {}
         for key, value in raw.items():
-            if not names.is_qualified_name(key):
+            if not isinstance(key, str) or not names.is_qualified_name(key):
                 self.error((*path, key), f"{key!r} is not a valid label key")
+                continue
             if not isinstance(value, str):
                 self.error((*path, key), "label values are strings: quote it")
                 continue
@@ -250,6 +251,9 @@ class _ScenarioReader:
             self.check_keys(path, item, {"name", "namespace", "labels", "ip", "ready", "ports"})
             name = self.name(path, item, names.is_dns1123_subdomain, "a DNS-1123 subdomain")
             ns = item.get("namespace", "default")
+            if not isinstance(ns, str):
+                self.error((*path, "namespace"), "must be a namespace's name")
+                continue
             if ns not in namespaces:
                 self.error(
                     (*path, "namespace"),

@@ -66,7 +66,7 @@ class LabelSelector:
                 Requirement(
                     str(expr.get("key")),
                     expr.get("operator"),
-                    frozenset(str(v) for v in expr.get("values") or ()),
+                    frozenset("" if v is None else str(v) for v in expr.get("values") or ()),
                 )
             )
         return cls(tuple(reqs))

@@ -81,7 +81,9 @@ class Service:
             name=meta["name"],
             type=spec.get("type") or "ClusterIP",
             # An empty selector is stored as no selector: such a Service gets no endpoints.
-            selector=dict(selector) if selector else None,
+            selector={k: "" if v is None else str(v) for k, v in selector.items()}
+            if selector
+            else None,
             ports=ports,
             cluster_ip=spec.get("clusterIP") or None,
             external_name=spec.get("externalName"),

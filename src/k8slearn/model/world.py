@@ -27,6 +27,8 @@ from k8slearn.model.scenario import (
 )
 from k8slearn.model.services import Service, ServiceIndex
 
+MAX_REPLICAS = 20  # a Deployment contributes at most this many pods to the model
+
 
 @dataclass
 class ServiceReach:
@@ -182,7 +184,9 @@ def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
             template = spec.get("template") or {}
             labels = (template.get("metadata") or {}).get("labels") or {}
             replicas = spec.get("replicas", 1)
-            for i in range(replicas if isinstance(replicas, int) else 1):
+            replicas = replicas if isinstance(replicas, int) else 1
+            # Enough pods to show what selectors and policies do, however many are asked for.
+            for i in range(min(replicas, MAX_REPLICAS)):
                 added.append(
                     (
                         m.namespace or "default",
@@ -194,13 +198,15 @@ def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
     if not added and namespaces == scenario.namespaces:
         return scenario
     ips = free_pod_ips(taken)  # the same pod range the scenario's pods come from, as on kind
+    by_key = {p.key: p for p in pods}
     for ns, name, labels, ports in added:
         if ns not in namespaces:
             namespaces[ns] = namespace(ns)
-        ip = next(ips)
-        pods = [p for p in pods if p.key != f"{ns}/{name}"]
-        pods.append(Pod(ns, name, MappingProxyType(dict(labels)), ip, True, tuple(ports)))
-    return replace(scenario, namespaces=namespaces, pods=pods)
+        labels = {k: "" if v is None else str(v) for k, v in labels.items()}
+        pod = Pod(ns, name, MappingProxyType(labels), next(ips), True, tuple(ports))
+        by_key.pop(pod.key, None)  # a Pod in the answer replaces the scenario's of that name
+        by_key[pod.key] = pod
+    return replace(scenario, namespaces=namespaces, pods=list(by_key.values()))
 
 
 def _container_ports(pod_spec: dict[str, Any]) -> list[ContainerPort]:

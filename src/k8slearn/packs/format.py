@@ -81,6 +81,29 @@ class Pack:
         return [ex for lesson in self.lessons for ex in lesson.exercises]
 
 
+def resolved(path: Path) -> Path | None:
+    """The real path, or None where there is none (a link loop, a NUL byte, a name too long)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def is_file(path: Path) -> bool:
+    """A regular file (not a folder, a FIFO or a device: reading those could block or lie)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 @cache
 def schema(name: str) -> dict[str, Any]:
     """One of the pack format's JSON Schemas (`pack` or `exercise`)."""
@@ -99,7 +122,7 @@ class PackReader:
     """Reads one pack folder; `problems` collects everything wrong, each with its file."""
 
     def __init__(self, root: Path):
-        self.root = root.resolve()
+        self.root = resolved(root) or root
         self.problems: list[Problem] = []
 
     def problem(self, file: Path, message: str, line: int | None = None, **kw: Any) -> None:
@@ -108,16 +131,23 @@ class PackReader:
     def show(self, path: Path) -> str:
         """A path as the instructor wrote it: relative to the pack's parent."""
         try:
-            return str(path.resolve().relative_to(self.root.parent))
+            return str((resolved(path) or path).relative_to(self.root.parent))
         except ValueError:
             return str(path)
 
     def inside(self, path: Path) -> bool:
-        return path.resolve().is_relative_to(self.root)
+        real = resolved(path)
+        return real is not None and real.is_relative_to(self.root)
 
     def read_yaml(self, path: Path, schema_name: str | None) -> Document | None:
+        if resolved(path) is None:
+            self.problem(path, "cannot be followed (a link loop or an unusable name); refused")
+            return None
         if not self.inside(path):
             self.problem(path, "is outside the pack's folder (a link?); refused")
+            return None
+        if not is_file(path):
+            self.problem(path, "is not a regular file")
             return None
         try:
             raw = path.read_bytes()[: MAX_BYTES + 1]
@@ -160,7 +190,7 @@ class PackReader:
 
     def read(self) -> Pack | None:
         manifest = self.root / "pack.yaml"
-        if not manifest.is_file():
+        if not is_file(manifest):
             self.problem(
                 manifest, "no pack.yaml: a pack folder starts with one (see `k8slearn pack new`)"
             )
@@ -182,14 +212,18 @@ class PackReader:
         for i, name in enumerate(data["lessons"]):
             folder = self.root / name
             line = doc.line_of(("lessons", i))
-            if folder.resolve() in seen_folders:
+            real = resolved(folder)
+            if real is None:
+                self.problem(manifest, f"lesson {name!r} is not a usable folder name", line)
+                continue
+            if real in seen_folders:
                 self.problem(manifest, f"lesson {name!r} is listed twice", line)
                 continue
-            seen_folders.add(folder.resolve())
+            seen_folders.add(real)
             if not self.inside(folder):
                 self.problem(manifest, f"lesson {name!r} leaves the pack's folder; refused", line)
                 continue
-            if not folder.is_dir():
+            if not is_dir(folder):
                 self.problem(manifest, f"lesson folder {name!r} does not exist", line)
                 continue
             lesson = self.read_lesson(pack, folder)
@@ -211,7 +245,7 @@ class PackReader:
 
     def read_lesson(self, pack: Pack, folder: Path) -> Lesson | None:
         md = folder / "lesson.md"
-        if not md.is_file():
+        if not self.inside(md) or not is_file(md):
             self.problem(md, "missing: every lesson folder has a lesson.md")
             return None
         try:
@@ -220,12 +254,18 @@ class PackReader:
             self.problem(md, f"cannot be read as UTF-8 text: {exc}")
             return None
         meta, body = split_front_matter(text)
-        if not isinstance(meta, dict) or not meta.get("id") or not meta.get("title"):
+        if (
+            not isinstance(meta, dict)
+            or not isinstance(meta.get("id"), str | int)
+            or not isinstance(meta.get("title"), str | int)
+            or not str(meta["id"]).strip()
+            or not str(meta["title"]).strip()
+        ):
             self.problem(md, "needs YAML front matter with `id` and `title` between `---` lines", 1)
             return None
         lesson = Lesson(id=str(meta["id"]), title=str(meta["title"]), body=body, folder=folder)
         exercises_dir = folder / "exercises"
-        if exercises_dir.is_dir():
+        if is_dir(exercises_dir) and self.inside(exercises_dir):
             files = [*exercises_dir.glob("*.yaml"), *exercises_dir.glob("*.yml")]
             for path in sorted(files, key=lambda f: f.name):
                 ex = self.read_exercise(pack, lesson, path)
@@ -247,9 +287,9 @@ class PackReader:
                     path, f"scenario path {scenario!r} leaves the pack's folder; refused", line
                 )
                 return None
-            scenario_doc = self.read_yaml(target, None) if target.is_file() else None
+            scenario_doc = self.read_yaml(target, None) if is_file(target) else None
             if scenario_doc is None:
-                if not target.is_file():
+                if not is_file(target) and self.inside(target):
                     self.problem(path, f"scenario file {scenario!r} does not exist", line)
                 return None
             scenario = scenario_doc.data

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from k8slearn.packs.format import Exercise, Pack, load_pack
+from k8slearn.packs.format import Exercise, Pack, is_dir, load_pack, resolved
 from k8slearn.problems import Problem
 
 ENV_VAR = "K8SLEARN_PACKS"
@@ -34,7 +34,8 @@ def pack_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
     dirs += [Path(p) for p in env.split(os.pathsep) if p.strip()]
     out: list[Path] = []
     for d in dirs:
-        if d.resolve() not in {o.resolve() for o in out}:
+        real = resolved(d) or d
+        if real not in {resolved(o) or o for o in out}:
             out.append(d)
     return out
 
@@ -83,7 +84,7 @@ def load_library(extra: Iterable[str | Path] = ()) -> Library:
     library = Library()
     seen_ids: dict[str, Path] = {}
     for folder in pack_dirs(extra):
-        if not folder.is_dir():
+        if not is_dir(folder):
             library.problems.append(
                 Problem(f"pack folder {folder} does not exist", file=str(folder))
             )

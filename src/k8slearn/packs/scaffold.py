@@ -10,6 +10,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from k8slearn.packs.format import resolved
+
 
 class ScaffoldError(Exception):
     pass
@@ -17,7 +19,8 @@ class ScaffoldError(Exception):
 
 def pack_id_for(folder: Path) -> str:
     """A valid pack id from a folder name: lowercase, digits and '-'."""
-    text = re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-")
+    real = resolved(folder) or folder
+    text = re.sub(r"[^a-z0-9]+", "-", real.name.lower()).strip("-")
     return text[:63] or "my-pack"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from k8slearn.grading.grader import ExerciseError, Grader
-from k8slearn.packs.format import Pack, load_pack
+from k8slearn.packs.format import Pack, load_pack, resolved
 from k8slearn.problems import Problem
 
 
@@ -47,10 +47,10 @@ def validate_pack(root: Path) -> PackReport:
     report = PackReport(root=root, pack=pack, problems=list(problems))
     if pack is None:
         return report
-    shown = root.resolve().parent
+    shown = (resolved(root) or root).parent
     for ex in pack.exercises():
         report.exercises += 1
-        file = str(ex.file.resolve().relative_to(shown))
+        file = str((resolved(ex.file) or ex.file).relative_to(shown))
         if ex.kind == "predict":
             found = _check_predict(ex, file)
             report.problems.extend(found)
