@@ -107,8 +107,8 @@ class _Builder:
         self.budget[0] -= 1
         if self.budget[0] < 0:
             raise _Reject(
-                f"the input expands to more than {MAX_NODES} values "
-                "(aliases that refer to aliases?); write the manifest out plainly",
+                f"the input holds or expands to more than {MAX_NODES} values "
+                "(aliases that refer to aliases?); no manifest needs that many",
                 node,
             )
         if depth > MAX_DEPTH:
@@ -287,7 +287,7 @@ def load_manifests(raw: bytes | str) -> LoadResult:
         # meaningful in JSON, and inside a JSON string a raw tab is invalid anyway.
         text = text.replace("\t", " ")
     documents = list(_documents(text, problems))
-    if not documents and not problems:
+    if not documents and not any(p.is_error for p in problems):
         problems.append(Problem(message="the input holds no manifest (it is empty)", line=1))
     return LoadResult(documents, problems)
 
