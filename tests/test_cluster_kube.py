@@ -332,3 +332,17 @@ def test_a_missing_kubeconfig_says_how_to_get_one(tmp_path):
     cluster = KubeCluster(config_file=str(tmp_path / "missing"))
     with pytest.raises(VerifyError, match="k8slearn cluster up"):
         cluster.contexts()
+
+
+def test_a_kubeconfig_without_current_context_still_lists_its_contexts(tmp_path):
+    from k8slearn.cluster.verify import KubeCluster
+
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: ''\n"
+        "clusters: [{name: kind-k8slearn, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
+        "users: [{name: kind-k8slearn, user: {}}]\n"
+        "contexts: [{name: kind-k8slearn, context: {cluster: kind-k8slearn, user: kind-k8slearn}}]\n"
+    )
+    names, current = KubeCluster(config_file=str(kubeconfig)).contexts()
+    assert names == ["kind-k8slearn"] and current is None

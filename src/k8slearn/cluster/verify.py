@@ -817,6 +817,11 @@ class KubeCluster:
         try:
             found, active = config.list_kube_config_contexts(config_file=self.config_file)
         except (ConfigException, OSError) as exc:
+            # The client refuses a kubeconfig without a current context (as `kind delete`
+            # leaves it); the contexts themselves can still be read.
+            names = _raw_contexts(self.config_file)
+            if names:
+                return names, None
             raise VerifyError(
                 f"cannot read your kubeconfig ({exc}); `k8slearn cluster up` creates the cluster "
                 "and its context kind-k8slearn"
@@ -1059,6 +1064,34 @@ class KubeCluster:
         finally:
             with contextlib.suppress(Exception):
                 resp.close()
+
+
+def _raw_contexts(config_file: str | None) -> list[str]:
+    """Context names from the kubeconfig file(s) themselves, read as plain YAML."""
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    paths = (
+        [config_file]
+        if config_file
+        else (
+            os.environ.get("KUBECONFIG", "").split(os.pathsep)
+            if os.environ.get("KUBECONFIG")
+            else [str(Path.home() / ".kube" / "config")]
+        )
+    )
+    names: list[str] = []
+    for path in paths:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+        for ctx in data.get("contexts") or [] if isinstance(data, dict) else []:
+            if isinstance(ctx, dict) and isinstance(ctx.get("name"), str):
+                names.append(ctx["name"])
+    return names
 
 
 def _api_message(exc: Any) -> str:
