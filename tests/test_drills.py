@@ -263,3 +263,12 @@ def test_imperative_exercises_are_solvable_with_one_command(library, exercise, c
         return
     generated = kubectl_drill.manifest_from_command(command)
     assert Grader(ex).grade(generated.manifest).passed, generated.error or generated.manifest
+
+
+def test_a_seeded_drill_samples_new_exercises_across_lessons(library, store):
+    plain = choose_exercises(library, store, 6, now=T0)
+    shuffled = choose_exercises(library, store, 6, now=T0, rng=random.Random(3))
+    again = choose_exercises(library, store, 6, now=T0, rng=random.Random(3))
+    assert shuffled == again  # the same seed, the same drill
+    assert len({e.lesson_id for e in plain}) == 1  # pack order: the first lesson only
+    assert len({e.lesson_id for e in shuffled}) > 2

@@ -9,6 +9,7 @@ a fail, a shown solution or running out of time is worth 0.
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,8 +66,13 @@ def choose_exercises(
     tags: tuple[str, ...] = (),
     now: datetime | None = None,
     kinds: tuple[str, ...] = ("build", "predict"),
+    rng: random.Random | None = None,
 ) -> list[Exercise]:
-    """Due first (most overdue first), then new, then the least recently tried."""
+    """Due first (most overdue first), then new, then the rest.
+
+    With `rng`, the new and the remaining exercises are shuffled, so a drill
+    samples every lesson rather than walking the pack from its first page.
+    """
     pool = [
         e for e in library.exercises() if (not tags or set(tags) & set(e.tags)) and e.kind in kinds
     ]
@@ -75,6 +81,9 @@ def choose_exercises(
     first = sorted((e for e in pool if e.qualified_id in due), key=lambda e: due[e.qualified_id])
     new = [e for e in pool if e.qualified_id not in scheduled]
     rest = [e for e in pool if e.qualified_id in scheduled and e.qualified_id not in due]
+    if rng is not None:
+        rng.shuffle(new)
+        rng.shuffle(rest)
     return (first + new + rest)[:count]
 
 

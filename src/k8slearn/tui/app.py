@@ -114,7 +114,7 @@ class K8sLearnApp(App):
             exercises = [e for e in pool if e.qualified_id in chosen_ids][: options.count]
             items = [DrillItem(e, "kubectl") for e in exercises]
         else:
-            pool = choose_exercises(self.library, self.store, 10_000, options.tags)
+            pool = choose_exercises(self.library, self.store, 10_000, options.tags, rng=rng)
             if options.kind == "predict":
                 pool = [e for e in pool if predictable(e)]
             elif options.kind == "build":
