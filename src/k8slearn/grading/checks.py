@@ -359,12 +359,8 @@ def describe_admission(e: Explanation) -> str:
     for side in (e.egress, e.ingress):
         if side.admitted_by is not None:
             adm = side.admitted_by
-            peers = (
-                " or ".join(p.describe(adm.policy.namespace) for p in adm.rule.peers)
-                or "every peer"
-            )
-            ports = ", ".join(p.describe() for p in adm.rule.ports) or "every port"
-            parts.append(f"{adm.describe()} admits {peers} on {ports}")
+            peers = adm.rule.describe_peers(adm.policy.namespace)
+            parts.append(f"{adm.describe()} admits {peers} on {adm.rule.describe_ports()}")
             split = split_peer_note(adm.rule)
             if split:
                 parts.append(split)
@@ -384,10 +380,8 @@ def describe_admission(e: Explanation) -> str:
 
 def split_peer_note(rule) -> str:
     """Name the AND/OR trap when a rule holds a namespace-only and a pod-only peer."""
-    ns_only = [p for p in rule.peers if p.namespace_selector is not None and p.pod_selector is None]
-    pod_only = [
-        p for p in rule.peers if p.pod_selector is not None and p.namespace_selector is None
-    ]
+    ns_only = [p for p in rule.peers if p.namespace_only]
+    pod_only = [p for p in rule.peers if p.pod_only]
     if ns_only and pod_only:
         line = pod_only[0].line
         at = f" (line {line})" if line else ""

@@ -10,6 +10,7 @@ however it is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from k8slearn.grading.checks import (
@@ -85,13 +86,17 @@ class Grader:
             self._solution = World(self.scenario, report.manifests)
         return self._solution
 
-    def probe_ports(self) -> list[PortKey]:
-        """Declared container ports plus every port a connectivity check names."""
+    @cached_property
+    def _probe_ports(self) -> list[PortKey]:
         ports = set(self.scenario.declared_ports())
         for check in self.exercise.expect:
             for entry in check.get("connectivity") or []:
                 ports.add((entry["port"], entry.get("protocol", "TCP")))
         return sorted(ports)
+
+    def probe_ports(self) -> list[PortKey]:
+        """Declared container ports plus every port a connectivity check names."""
+        return list(self._probe_ports)
 
     def grade(self, text: str | bytes) -> Grade:
         grade = Grade(self.exercise.qualified_id, passed=False)

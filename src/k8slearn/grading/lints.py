@@ -66,8 +66,8 @@ def _split_peers(m: Manifest, policy: NetworkPolicy) -> list[Lint]:
     for direction, key, i, rule in _rules(policy):
         for j in range(1, len(rule.peers)):
             a, b = rule.peers[j - 1], rule.peers[j]
-            ns_then_pod = _ns_only(a) and _pod_only(b)
-            pod_then_ns = _pod_only(a) and _ns_only(b)
+            ns_then_pod = a.namespace_only and b.pod_only
+            pod_then_ns = a.pod_only and b.namespace_only
             if ns_then_pod or pod_then_ns:
                 out.append(
                     _warn(
@@ -80,18 +80,6 @@ def _split_peers(m: Manifest, policy: NetworkPolicy) -> list[Lint]:
                     )
                 )
     return out
-
-
-def _ns_only(peer) -> bool:
-    return (
-        peer.namespace_selector is not None and peer.pod_selector is None and peer.ip_block is None
-    )
-
-
-def _pod_only(peer) -> bool:
-    return (
-        peer.pod_selector is not None and peer.namespace_selector is None and peer.ip_block is None
-    )
 
 
 def _select_all(m: Manifest, policy: NetworkPolicy) -> list[Lint]:

@@ -191,8 +191,8 @@ def _near_miss(
     label = f"{direction} rule {index + 1} of {policy.key}"
     if rule.line:
         label += f" (line {rule.line})"
-    peers = " or ".join(p.describe(policy.namespace) for p in rule.peers) or "every peer"
-    ports = ", ".join(p.describe() for p in rule.ports) or "every port"
+    peers = rule.describe_peers(policy.namespace)
+    ports = rule.describe_ports()
     if not peer_ok and not port_ok:
         return f"{label} admits {peers} on {ports}: neither the peer nor the port match."
     if not peer_ok:

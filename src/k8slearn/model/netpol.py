@@ -63,6 +63,24 @@ class Peer:
     ip_block: IPBlock | None = None
     line: int | None = None
 
+    @property
+    def namespace_only(self) -> bool:
+        """Only a namespaceSelector: every pod of the matching namespaces."""
+        return (
+            self.namespace_selector is not None
+            and self.pod_selector is None
+            and self.ip_block is None
+        )
+
+    @property
+    def pod_only(self) -> bool:
+        """Only a podSelector: matching pods of the policy's own namespace."""
+        return (
+            self.pod_selector is not None
+            and self.namespace_selector is None
+            and self.ip_block is None
+        )
+
     def matches(self, endpoint: Endpoint, policy_namespace: str, scenario: Scenario) -> bool:
         if self.ip_block is not None:
             return self.ip_block.contains(endpoint.ip)
@@ -127,6 +145,12 @@ class Rule:
     peers: tuple[Peer, ...] = ()
     ports: tuple[PolicyPort, ...] = ()
     line: int | None = None
+
+    def describe_peers(self, policy_namespace: str) -> str:
+        return " or ".join(p.describe(policy_namespace) for p in self.peers) or "every peer"
+
+    def describe_ports(self) -> str:
+        return ", ".join(p.describe() for p in self.ports) or "every port"
 
     def port_matches(self, port: int, protocol: str, destination: Endpoint) -> bool:
         return not self.ports or any(p.matches(port, protocol, destination) for p in self.ports)

@@ -13,6 +13,7 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from k8slearn.model.netpol import Endpoint, IPBlock, NetworkPolicy, Peer, Rule
 from k8slearn.model.scenario import External, Pod, Scenario
@@ -37,11 +38,12 @@ class TruthTable:
     ports: list[PortKey]
     rows: dict[PortKey, list[int]]
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {endpoint.key: i for i, endpoint in enumerate(self.endpoints)}
+
     def index(self, key: str) -> int:
-        for i, endpoint in enumerate(self.endpoints):
-            if endpoint.key == key:
-                return i
-        raise KeyError(key)
+        return self._positions[key]
 
     def allowed(self, src: str, dst: str, port: int, protocol: str = "TCP") -> bool:
         rows = self.rows[(port, protocol)]

@@ -61,6 +61,7 @@ class World:
             for m in manifests
             if m.kind == "NetworkPolicy"
         ]
+        self._tables: dict[tuple[PortKey, ...] | None, TruthTable] = {}
         self.services = ServiceIndex(
             self.scenario, [Service.from_manifest(m.obj) for m in manifests if m.kind == "Service"]
         )
@@ -70,7 +71,11 @@ class World:
         return ReachabilityModel(self.scenario, self.policies)
 
     def table(self, ports: list[PortKey] | None = None) -> TruthTable:
-        return self.model.table(ports)
+        """The truth table on `ports`, computed once per set of ports (a World never changes)."""
+        key = None if ports is None else tuple(ports)
+        if key not in self._tables:
+            self._tables[key] = self.model.table(ports)
+        return self._tables[key]
 
     def endpoint(self, key: str) -> Endpoint | None:
         return self.scenario.pod(key) or self.scenario.external(key)
