@@ -154,13 +154,17 @@ def main() -> None:
         (rng.randrange(endpoints), rng.randrange(len(scenario.pods)), rng.choice(PORTS))
         for _ in range(args.sample)
     ]
+    # Only the oracle's own calls are timed; the comparison with the table comes after.
     start = time.perf_counter()
-    disagreements = 0
-    for i, j, (port, proto) in sample:
-        src, dst = table.endpoints[i], table.endpoints[j]
-        expected = oracle_allowed(scenario, raw, src, dst, port, proto)
-        disagreements += expected != table.allowed(src.key, dst.key, port, proto)
+    expected = [
+        oracle_allowed(scenario, raw, table.endpoints[i], table.endpoints[j], port, proto)
+        for i, j, (port, proto) in sample
+    ]
     oracle_s = (time.perf_counter() - start) / len(sample) * cells
+    disagreements = sum(
+        want != bool(table.rows[port][i] >> j & 1)
+        for want, (i, j, port) in zip(expected, sample, strict=True)
+    )
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     allowed = sum(bin(r).count("1") for rows in table.rows.values() for r in rows)
