@@ -155,8 +155,8 @@ def test_reach_matrix(files):
         "matrix",
     )
     data = json.loads(result.output)
-    # to db (column 1) only web (row 0) may connect
-    assert [row[1] for row in data["tables"]["6379/TCP"]] == ["1", "0", "0", "0"]
+    # to db (column 1) only web (row 0) may connect, and db itself (a pod cannot block itself)
+    assert [row[1] for row in data["tables"]["6379/TCP"]] == ["1", "1", "0", "0"]
     assert all(len(row) == 4 for row in data["tables"]["6379/TCP"])
 
 

@@ -541,7 +541,9 @@ def test_ingress_empty_list_vs_one_empty_rule(world) -> None:
     allow = policy("ns-a", {"podSelector": {}, "ingress": [{}]})
     assert not allowed(world, [deny], "ns-b/client", "ns-a/web")
     assert not allowed(world, [deny], "internet", "ns-a/web")
-    assert not allowed(world, [deny], "ns-a/web", "ns-a/web")
+    assert not allowed(world, [deny], "ns-a/db", "ns-a/web")
+    # ...but a pod cannot block access to itself (upstream e2e: AllowLoopback).
+    assert allowed(world, [deny], "ns-a/web", "ns-a/web")
     assert allowed(world, [deny], "ns-a/web", "ns-b/client")  # egress untouched
     assert allowed(world, [allow], "ns-b/client", "ns-a/web", 53, "UDP")
     assert allowed(world, [allow], "internet", "ns-a/web", 9999)

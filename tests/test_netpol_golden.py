@@ -120,8 +120,9 @@ spec:
   ingress: []
 """,
     )
-    for src in ["default/api", "prod/prod-app", "internet", "default/web"]:
+    for src in ["default/api", "prod/prod-app", "internet"]:
         assert not allowed(w, src, "default/web", 80), src
+    assert allowed(w, "default/web", "default/web", 80)  # a pod cannot block itself
     assert allowed(w, "default/web", "default/api", 80)  # egress untouched
 
 
@@ -223,7 +224,8 @@ spec:
     )
     assert allowed(w, "default/api", "default/api", 5000)  # role=monitoring is api itself
     assert not allowed(w, "default/web", "default/api", 5000)
-    assert not allowed(w, "default/api", "default/api", 80)
+    assert not allowed(w, "default/web", "default/api", 80)
+    assert allowed(w, "default/api", "default/api", 80)  # to itself: no policy applies
 
 
 def test_recipe_deny_all_egress_but_dns():

@@ -376,8 +376,8 @@ class _Predictor:
         assert isinstance(d, Pod)
         if src == dst:
             return allowed, (
-                f"{src}: a pod connecting to itself; network plugins let that through whatever "
-                "the policies say (the upstream e2e tests ignore these cells too)"
+                f"{src}: a pod connecting to itself is always allowed (a pod cannot block access "
+                "to itself), so a probe would say nothing about the policies"
             )
         problem = self.backend_problem(d)
         if problem:

@@ -35,7 +35,11 @@ class PredictTask:
     targets: list[str]
 
     def cells(self) -> list[tuple[str, str]]:
-        return [(s, t) for s in self.sources for t in self.targets]
+        """The cells the learner predicts; a pod to itself is never asked (always allowed)."""
+        return [(s, t) for s in self.sources for t in self.targets if not self.is_self(s, t)]
+
+    def is_self(self, src: str, dst: str) -> bool:
+        return src == dst and self.world.scenario.pod(src) is not None
 
     def actual(self, src: str, dst: str) -> bool:
         return self.world.table([(self.port, self.protocol)]).allowed(

@@ -17,7 +17,7 @@ from typing import Any
 
 from k8slearn.grading.fieldpath import FieldPathError, resolve, same_value
 from k8slearn.manifests.validate import Manifest
-from k8slearn.model.explain import Explanation
+from k8slearn.model.explain import SELF_CONNECTION, Explanation
 from k8slearn.model.reachability import PortKey, TruthTable
 from k8slearn.model.scenario import Pod
 from k8slearn.model.services import Service
@@ -355,6 +355,8 @@ def describe_denial(e: Explanation) -> str:
 
 def describe_admission(e: Explanation) -> str:
     """Why a connection that should be refused gets through, naming the responsible rule."""
+    if e.to_itself:
+        return SELF_CONNECTION
     parts = []
     for side in (e.egress, e.ingress):
         if side.admitted_by is not None:

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from k8slearn.model.netpol import Endpoint, NetworkPolicy, Rule
 from k8slearn.model.scenario import Pod, Scenario
 
+SELF_CONNECTION = (
+    "a pod cannot block access to itself: NetworkPolicies never apply to a pod's "
+    "connections to its own address, so this is allowed whatever the policies say"
+)
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -76,8 +81,17 @@ class Explanation:
     notes: tuple[str, ...] = field(default=())
 
     @property
+    def to_itself(self) -> bool:
+        """A pod connecting to itself: allowed whatever the policies say."""
+        return (
+            isinstance(self.source, Pod)
+            and isinstance(self.destination, Pod)
+            and self.source.key == self.destination.key
+        )
+
+    @property
     def allowed(self) -> bool:
-        return self.egress.allowed and self.ingress.allowed
+        return self.to_itself or (self.egress.allowed and self.ingress.allowed)
 
     def summary(self) -> str:
         verdict = "ALLOWED" if self.allowed else "DENIED"
@@ -86,6 +100,8 @@ class Explanation:
         )
 
     def lines(self) -> list[str]:
+        if self.to_itself:
+            return [self.summary(), f"  {SELF_CONNECTION}.", *(f"  note: {n}" for n in self.notes)]
         return [
             self.summary(),
             f"  egress:  {self.egress.describe()}",
@@ -114,6 +130,7 @@ class Explanation:
             "port": self.port,
             "protocol": self.protocol,
             "allowed": self.allowed,
+            "toItself": self.to_itself,
             "egress": side(self.egress),
             "ingress": side(self.ingress),
             "notes": list(self.notes),

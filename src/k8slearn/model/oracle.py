@@ -13,7 +13,8 @@ straight from the networking.k8s.io/v1 semantics:
   direction; an isolated pod allows a connection when some rule of some policy
   of that direction applying to it admits it;
 * a connection happens when the source's egress *and* the destination's
-  ingress both allow it; hosts outside the cluster are never isolated.
+  ingress both allow it; hosts outside the cluster are never isolated;
+* a pod's connections to itself are always allowed, whatever the policies say.
 """
 
 from __future__ import annotations
@@ -202,6 +203,8 @@ def oracle_allowed(
     protocol: str,
 ) -> bool:
     """May `src` open a connection to `dst` on `port`/`protocol`?"""
+    if isinstance(src, Pod) and isinstance(dst, Pod) and src.key == dst.key:
+        return True  # "a pod cannot block access to itself" (NetworkPolicy concept page)
     if isinstance(src, Pod) and not _direction_allows(
         scenario, policies, src, dst, dst, port, protocol, "Egress"
     ):

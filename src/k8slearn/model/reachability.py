@@ -317,10 +317,10 @@ class ReachabilityModel:
                 for i in iter_bits(cp.selected):
                     egress_rows[i] |= allowed
         rows = [e & g for e, g in zip(egress_rows, ingress_rows, strict=True)]
+        for i in range(self.pod_count):
+            rows[i] |= 1 << i  # a pod cannot block access to itself (see explain.SELF_CONNECTION)
         for i in range(self.pod_count, n):
-            rows[i] &= (
-                self.all_pods
-            )  # between two hosts outside the cluster there is nothing to say
+            rows[i] &= self.all_pods  # between two hosts outside the cluster there is nothing to say
         return rows
 
     def table(self, ports: Sequence[PortKey] | None = None) -> TruthTable:

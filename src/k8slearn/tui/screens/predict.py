@@ -50,7 +50,8 @@ class PredictScreen(DrillStep):
             with Vertical(id="work"):
                 yield Static(
                     f"Port {self.prediction.port}/{self.prediction.protocol} · rows: from, columns: to · "
-                    "space marks a cell allowed (✓) or denied (·) · F5 checks",
+                    "space marks a cell allowed (✓) or denied (·) · = a pod to itself, always "
+                    "allowed · F5 checks",
                     id="status",
                 )
                 yield DataTable(id="predict", cursor_type="cell")
@@ -90,6 +91,8 @@ class PredictScreen(DrillStep):
         table.focus()
 
     def _cell(self, src: str, dst: str) -> Text:
+        if self.prediction.is_self(src, dst):
+            return Text("=", style="dim")  # a pod to itself: always allowed, never asked
         guess = self.guesses.get((src, dst), False)
         if self.result is None:
             return Text("✓" if guess else "·", style="bold" if guess else "dim")
@@ -111,6 +114,9 @@ class PredictScreen(DrillStep):
         if column == 0:
             return
         key = (self.prediction.sources[row], self.prediction.targets[column - 1])
+        if self.prediction.is_self(*key):
+            self.notify("A pod cannot block access to itself: this cell is always allowed.")
+            return
         self.guesses[key] = not self.guesses.get(key, False)
         self._redraw()
 
@@ -141,7 +147,13 @@ class PredictScreen(DrillStep):
             return
         src = self.prediction.sources[event.coordinate.row]
         dst = self.prediction.targets[event.coordinate.column - 1]
-        cell = next(c for c in self.result.cells if (c.src, c.dst) == (src, dst))
+        cell = next((c for c in self.result.cells if (c.src, c.dst) == (src, dst)), None)
+        if cell is None:  # a pod to itself, not part of the prediction
+            self.query_one("#explanation", Static).update(
+                "\n".join(self.prediction.world.explain(src, dst, self.prediction.port,
+                                                         self.prediction.protocol).lines())
+            )
+            return
         head = "right" if cell.right else f"wrong: you said {'allowed' if cell.guess else 'denied'}"
         self.query_one("#explanation", Static).update(
             f"{head}\n" + "\n".join(cell.explanation.lines())

@@ -111,6 +111,8 @@ class ResultsPanel(Vertical):
                     continue
                 ok = data.table.allowed(name, dst, *port)
                 style = "green" if ok else "red"
+                if i == j:
+                    style = "dim green"  # a pod to itself: allowed whatever the policies say
                 if data.expected is not None and data.expected.allowed(name, dst, *port) != ok:
                     style = "bold reverse yellow"  # differs from what is expected
                 cells.append(Text("✓" if ok else "✗", style=style))
