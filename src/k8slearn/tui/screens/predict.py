@@ -150,8 +150,11 @@ class PredictScreen(DrillStep):
         cell = next((c for c in self.result.cells if (c.src, c.dst) == (src, dst)), None)
         if cell is None:  # a pod to itself, not part of the prediction
             self.query_one("#explanation", Static).update(
-                "\n".join(self.prediction.world.explain(src, dst, self.prediction.port,
-                                                         self.prediction.protocol).lines())
+                "\n".join(
+                    self.prediction.world.explain(
+                        src, dst, self.prediction.port, self.prediction.protocol
+                    ).lines()
+                )
             )
             return
         head = "right" if cell.right else f"wrong: you said {'allowed' if cell.guess else 'denied'}"
