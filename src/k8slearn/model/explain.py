@@ -43,6 +43,7 @@ class SideVerdict:
     isolating: tuple[NetworkPolicy, ...]
     admitted_by: Admission | None
     near_misses: tuple[str, ...] = ()
+    closest: Rule | None = None  # when refused: the first rule that matched the peer or the port
 
     @property
     def allowed(self) -> bool:
@@ -180,6 +181,7 @@ def _side(
     )
     destination = other if direction == "egress" else pod
     misses: list[str] = []
+    closest: Rule | None = None
     for policy in isolating:
         rules = policy.egress if direction == "egress" else policy.ingress
         if not rules:
@@ -193,7 +195,9 @@ def _side(
             if peer_ok and port_ok:
                 return SideVerdict(direction, pod, isolating, Admission(policy, direction, i, rule))
             misses.append(_near_miss(policy, direction, i, rule, other, peer_ok, port_ok))
-    return SideVerdict(direction, pod, isolating, None, tuple(m for m in misses if m))
+            if closest is None and (peer_ok or port_ok):
+                closest = rule
+    return SideVerdict(direction, pod, isolating, None, tuple(m for m in misses if m), closest)
 
 
 def _near_miss(

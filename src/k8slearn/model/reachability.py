@@ -280,7 +280,14 @@ class ReachabilityModel:
                 egress |= cp.selected
         return ingress, egress
 
-    def rows_for(self, port: int, protocol: str) -> list[int]:
+    def rows_for(self, port: int, protocol: str, loopback: bool = True) -> list[int]:
+        """Row i: the endpoints endpoint i may connect to on port/protocol.
+
+        With `loopback=False` the diagonal holds what the policies alone say of a
+        pod's connection to *another* pod exactly like it (a second replica) —
+        the semantic comparison's question — instead of the always-allowed
+        connection of a pod to itself.
+        """
         n = len(self.endpoints)
         in_isolated, eg_isolated = self.isolated()
 
@@ -317,10 +324,12 @@ class ReachabilityModel:
                 for i in iter_bits(cp.selected):
                     egress_rows[i] |= allowed
         rows = [e & g for e, g in zip(egress_rows, ingress_rows, strict=True)]
-        for i in range(self.pod_count):
-            rows[i] |= 1 << i  # a pod cannot block access to itself (see explain.SELF_CONNECTION)
+        if loopback:
+            for i in range(self.pod_count):
+                rows[i] |= 1 << i  # a pod cannot block access to itself (explain.SELF_CONNECTION)
         for i in range(self.pod_count, n):
-            rows[i] &= self.all_pods  # between two hosts outside the cluster there is nothing to say
+            # Between two hosts outside the cluster there is nothing to say.
+            rows[i] &= self.all_pods
         return rows
 
     def table(self, ports: Sequence[PortKey] | None = None) -> TruthTable:

@@ -55,6 +55,7 @@ class Service:
     cluster_ip: str | None = None  # as written; "None" for headless
     external_name: str | None = None
     external_traffic_policy: str | None = None
+    internal_traffic_policy: str | None = None
     publish_not_ready: bool = False
     allocate_node_ports: bool = True  # LoadBalancer's allocateLoadBalancerNodePorts
 
@@ -88,6 +89,7 @@ class Service:
             cluster_ip=spec.get("clusterIP") or None,
             external_name=spec.get("externalName"),
             external_traffic_policy=spec.get("externalTrafficPolicy"),
+            internal_traffic_policy=spec.get("internalTrafficPolicy"),
             publish_not_ready=bool(spec.get("publishNotReadyAddresses")),
             allocate_node_ports=spec.get("allocateLoadBalancerNodePorts") is not False,
         )

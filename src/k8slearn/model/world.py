@@ -55,16 +55,33 @@ class World:
 
     def __init__(self, scenario: Scenario, manifests: Iterable[Manifest] = ()):
         manifests = [m for m in manifests if m.valid and m.obj is not None]
-        self.scenario = _apply_workloads(scenario, manifests)
-        self.policies = [
-            NetworkPolicy.from_manifest(m.obj, m.doc)
-            for m in manifests
-            if m.kind == "NetworkPolicy"
-        ]
-        self._tables: dict[tuple[PortKey, ...] | None, TruthTable] = {}
-        self.services = ServiceIndex(
-            self.scenario, [Service.from_manifest(m.obj) for m in manifests if m.kind == "Service"]
+        self._setup(
+            _apply_workloads(scenario, manifests),
+            [
+                NetworkPolicy.from_manifest(m.obj, m.doc)
+                for m in manifests
+                if m.kind == "NetworkPolicy"
+            ],
+            [Service.from_manifest(m.obj) for m in manifests if m.kind == "Service"],
         )
+
+    def _setup(
+        self, scenario: Scenario, policies: list[NetworkPolicy], services: list[Service]
+    ) -> None:
+        self.scenario = scenario
+        self.policies = policies
+        self._tables: dict[tuple[PortKey, ...] | None, TruthTable] = {}
+        self.services = ServiceIndex(scenario, services)
+
+    def over(self, scenario: Scenario) -> World:
+        """The same Services and policies in another scenario (one with invented pods, say).
+
+        Workloads the manifests added are already part of `self.scenario`; the
+        caller builds `scenario` from it.
+        """
+        world = World.__new__(World)
+        world._setup(scenario, self.policies, list(self.services.services.values()))
+        return world
 
     @cached_property
     def model(self) -> ReachabilityModel:

@@ -1,0 +1,361 @@
+"""Where two sets of NetworkPolicies differ — on the scenario, or on an invented endpoint.
+
+`compare_policies` puts the answer's and the solution's policies into the same
+universe (the scenario plus the representatives of `decoys.py`), computes both
+truth tables with the bitset engine and looks for cells that differ. Cells
+between the scenario's own endpoints on the scenario's ports are counted as
+before; beyond them, the cheapest difference — the one that needs the fewest
+invented things — becomes the counterexample a learner reads.
+
+A pod and a second pod exactly like it (another replica) are one class of the
+universe, so the diagonal of the compared tables holds what the policies say
+of a connection between two such pods, not the always-allowed connection of a
+pod to itself.
+
+Two rules keep the invented cells fair:
+
+* an invented pod is judged as a destination only on the ports it declares
+  (a copy keeps the ports of its original); one that declares none is judged
+  as a destination only when no rule on either side names a port, since a
+  named port resolves on no such pod;
+* two hosts outside the cluster are no pair, as in every truth table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from k8slearn.model.decoys import Invented, Universe, Vocabulary, invent
+from k8slearn.model.netpol import Endpoint
+from k8slearn.model.reachability import PortKey, iter_bits
+from k8slearn.model.scenario import Pod
+from k8slearn.model.selectors import LabelSelector
+from k8slearn.model.services import resolve_target_port
+from k8slearn.model.world import World
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One connection the two sides judge differently."""
+
+    source: Endpoint
+    destination: Endpoint
+    port: PortKey
+    answer_allows: bool
+    invented: tuple[Invented, ...] = ()  # the parts of it the scenario does not have
+
+    @property
+    def cost(self) -> int:
+        return sum(i.cost for i in self.invented)
+
+
+@dataclass
+class PolicyComparison:
+    """The outcome: differences on the scenario, and the cheapest one anywhere."""
+
+    scenario_differences: list[Difference]
+    counterexample: Difference | None
+    answer: World  # the answer's policies over the universe, to explain the counterexample
+    solution: World
+    scenario_cells: int
+    universe_cells: int
+
+    @property
+    def equivalent(self) -> bool:
+        return self.counterexample is None
+
+
+def compare_policies(
+    answer: World, solution: World, ports: list[PortKey], *, invented: bool = True
+) -> PolicyComparison:
+    """Compare the policies of two worlds over the scenario and, unless told not to, beyond it."""
+    vocab = Vocabulary.of_policies([*answer.policies, *solution.policies])
+    if invented:
+        universe = invent([solution.scenario, answer.scenario], vocab, ports)
+    else:
+        universe = Universe(ports=list(ports))
+    mine = answer.over(universe.extend(answer.scenario))
+    theirs = solution.over(universe.extend(solution.scenario))
+    return _Comparer(mine, theirs, universe, vocab, ports).run()
+
+
+class _Comparer:
+    def __init__(
+        self, mine: World, theirs: World, universe: Universe, vocab: Vocabulary, ports
+    ) -> None:
+        self.mine, self.theirs, self.universe = mine, theirs, universe
+        self.given_ports = set(ports)
+        keys = [e.key for e in theirs.model.endpoints]
+        mine_keys = [e.key for e in mine.model.endpoints]
+        self.endpoints = theirs.model.endpoints
+        self.pods = theirs.model.pod_count
+        # Both sides usually list the same endpoints; when the answer adds or drops pods,
+        # only the endpoints both know are compared.
+        self.aligned = keys == mine_keys
+        self.common = [k for k in keys if k in set(mine_keys)] if not self.aligned else keys
+        self.cost = [universe.cost(e.key) for e in self.endpoints]
+        self.real = 0
+        for i, cost in enumerate(self.cost):
+            if cost == 0:
+                self.real |= 1 << i
+        self.named = vocab.named_ports
+
+    def destinations(self, port: PortKey) -> int:
+        """Endpoints judged as destinations on `port` (see the module's fairness rules)."""
+        mask = self.real
+        for i in range(self.pods):
+            if self.cost[i] == 0:
+                continue
+            pod = self.endpoints[i]
+            assert isinstance(pod, Pod)
+            if pod.ports:
+                if any((cp.port, cp.protocol) == port for cp in pod.ports):
+                    mask |= 1 << i
+            elif not self.named:
+                mask |= 1 << i
+        for i in range(self.pods, len(self.endpoints)):
+            mask |= 1 << i
+        return mask
+
+    def rows(self, world: World, port: PortKey) -> list[int]:
+        rows = world.model.rows_for(*port, loopback=False)  # the diagonal: a pod and its twin
+        if self.aligned:
+            return rows
+        own = {e.key: i for i, e in enumerate(world.model.endpoints)}
+        index = [own[k] for k in self.common]
+        out = []
+        for k in self.common:
+            row = rows[own[k]]
+            out.append(sum(1 << j for j, col in enumerate(index) if row >> col & 1))
+        return out
+
+    def run(self) -> PolicyComparison:
+        if not self.aligned:
+            by_key = {e.key: e for e in self.endpoints}
+            self.endpoints = [by_key[k] for k in self.common]
+            self.pods = sum(isinstance(e, Pod) for e in self.endpoints)
+            self.cost = [self.universe.cost(k) for k in self.common]
+            self.real = sum(1 << i for i, c in enumerate(self.cost) if c == 0)
+        scenario_diffs: list[Difference] = []
+        best: Difference | None = None
+        best_rank: tuple | None = None
+        scenario_cells = universe_cells = 0
+        n = len(self.endpoints)
+        for order, port in enumerate(self.universe.ports):
+            port_invented = self.universe.invented_ports.get(port)
+            port_cost = port_invented.cost if port_invented else 0
+            destinations = self.destinations(port)
+            mine, theirs = self.rows(self.mine, port), self.rows(self.theirs, port)
+            for i in range(n):
+                allowed_to = (
+                    destinations if i < self.pods else destinations & ((1 << self.pods) - 1)
+                )
+                universe_cells += allowed_to.bit_count()
+                if port_cost == 0 and self.cost[i] == 0:
+                    scenario_cells += (allowed_to & self.real).bit_count()
+                diff = (mine[i] ^ theirs[i]) & allowed_to
+                if not diff:
+                    continue
+                for j in iter_bits(diff):
+                    twin = i == j  # a second pod exactly like i, connecting to i
+                    cost = port_cost + self.cost[i] + self.cost[j] + twin
+                    allows = bool(mine[i] >> j & 1)
+                    if cost == 0:
+                        scenario_diffs.append(
+                            Difference(self.endpoints[i], self.endpoints[j], port, allows)
+                        )
+                    rank = (cost, not allows, order, i, j)
+                    if best_rank is None or rank < best_rank:
+                        best_rank = rank
+                        best = self._difference(i, j, port, allows)
+        return PolicyComparison(
+            scenario_differences=scenario_diffs,
+            counterexample=best,
+            answer=self.mine,
+            solution=self.theirs,
+            scenario_cells=scenario_cells,
+            universe_cells=universe_cells,
+        )
+
+    def _difference(self, i: int, j: int, port: PortKey, allows: bool) -> Difference:
+        source, destination = self.endpoints[i], self.endpoints[j]
+        twin = None
+        if i == j:
+            assert isinstance(source, Pod)
+            source = replace(source, name=f"{source.name[:54]}-replica")
+            twin = Invented(source.key, f"a second pod exactly like {destination.key}", 1)
+        keys = dict.fromkeys((source.key, destination.key))
+        parts = [self.universe.invented[k] for k in keys if k in self.universe.invented]
+        if twin is not None:
+            parts.append(twin)
+        if port in self.universe.invented_ports:
+            parts.append(self.universe.invented_ports[port])
+        return Difference(source, destination, port, allows, tuple(parts))
+
+
+# -- Services -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceDifference:
+    """One way the answer's Service does not do what the solution's does."""
+
+    field: tuple[str | int, ...]  # where in the answer's Service (for its line)
+    message: str
+    aspect: str  # what differs: "type", "selector", "ports", "targetPort", a spec field, …
+
+    @property
+    def allocation(self) -> bool:
+        """The answer fixes what the solution leaves to an allocator (a nodePort, say):
+        the same behaviour, unless the task forbids picking (an `absent` check says so)."""
+        return self.aspect == "allocation"
+
+
+def compare_services(answer: World, solution: World, key: str) -> list[ServiceDifference]:
+    """Every way Service `key` of `answer` behaves differently from the one of `solution`.
+
+    Compared: the type; headless or not; the ExternalName target; which pods the
+    selector picks, on the scenario and on invented pods (copies of its pods with
+    one label changed); the ports; where each port sends traffic on every pod both
+    select; the node ports and cluster IP the solution fixes (one the answer fixes
+    where the solution lets the allocator choose is an `allocation` difference);
+    and the fields that change how traffic flows (traffic policies, publishing
+    not-ready pods, node ports for a LoadBalancer). Port names are not compared:
+    an exercise that cares checks them with `fields`.
+    """
+    mine, theirs = answer.services.get(key), solution.services.get(key)
+    if mine is None or theirs is None:
+        return []
+    out: list[ServiceDifference] = []
+
+    def differ(field: tuple[str | int, ...], message: str, aspect: str) -> None:
+        out.append(ServiceDifference(field, message, aspect))
+
+    if mine.type != theirs.type:
+        differ(
+            ("spec", "type"), f"its type is {mine.type}; the solution's is {theirs.type}", "type"
+        )
+    if mine.headless != theirs.headless:
+        differ(
+            ("spec", "clusterIP"),
+            "it is headless (clusterIP: None); the solution's has a virtual IP"
+            if mine.headless
+            else "it has a virtual IP; the solution's is headless (clusterIP: None)",
+            "headless",
+        )
+    elif not theirs.headless and (mine.cluster_ip or None) != (theirs.cluster_ip or None):
+        aspect = "clusterIP" if theirs.cluster_ip else "allocation"
+        differ(
+            ("spec", "clusterIP"), _fixed("clusterIP", mine.cluster_ip, theirs.cluster_ip), aspect
+        )
+    if "ExternalName" in (mine.type, theirs.type):
+        if (mine.external_name or "").rstrip(".") != (theirs.external_name or "").rstrip("."):
+            differ(
+                ("spec", "externalName"),
+                f"it is an alias for {mine.external_name or 'nothing'}; the solution's for "
+                f"{theirs.external_name or 'nothing'}",
+                "externalName",
+            )
+        return out
+    _compare_selection(answer, solution, mine, theirs, differ)
+    _compare_ports(mine, theirs, [*solution.scenario.pods, *answer.scenario.pods], differ)
+    if mine.type == theirs.type:
+        for field, a, b in (
+            ("externalTrafficPolicy", mine.external_traffic_policy, theirs.external_traffic_policy),
+            ("internalTrafficPolicy", mine.internal_traffic_policy, theirs.internal_traffic_policy),
+            ("publishNotReadyAddresses", mine.publish_not_ready, theirs.publish_not_ready),
+            ("allocateLoadBalancerNodePorts", mine.allocate_node_ports, theirs.allocate_node_ports),
+        ):
+            if a != b:
+                differ(
+                    ("spec", field), f"{field} is {_show(a)}; the solution's is {_show(b)}", field
+                )
+    return out
+
+
+def _show(value) -> str:
+    if value is None:
+        return "unset"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _fixed(what: str, mine, theirs) -> str:
+    if mine and not theirs:
+        return f"it fixes {what} {mine}, where the solution leaves it to the control plane"
+    if theirs and not mine:
+        return f"it leaves {what} to the control plane, where the solution fixes {theirs}"
+    return f"{what} is {mine}; the solution's is {theirs}"
+
+
+def _compare_selection(answer: World, solution: World, mine, theirs, differ) -> None:
+    vocab = Vocabulary(homes={mine.namespace})
+    for svc in (mine, theirs):
+        if svc.selector:
+            vocab.add_pod_selector(svc.namespace, LabelSelector.from_labels(svc.selector))
+    universe = invent([solution.scenario, answer.scenario], vocab, [])
+    real = {p.key: p for p in [*solution.scenario.pods, *answer.scenario.pods]}
+    candidates = [*real.values(), *(p for p in universe.pods if p.namespace == mine.namespace)]
+    shown = ",".join(f"{k}={v}" for k, v in sorted((mine.selector or {}).items())) or "(none)"
+    for pod in candidates:
+        if mine.selects(pod) == theirs.selects(pod):
+            continue
+        invented = universe.invented.get(pod.key)
+        who = f"{pod.key} ({invented.words}, not in this scenario)" if invented else pod.key
+        if mine.selects(pod):
+            message = f"its selector {shown} also picks {who}; the solution's does not"
+        else:
+            message = f"its selector {shown} misses {who}, which the solution's picks"
+        differ(("spec", "selector"), message, "selector")
+        return
+
+
+def _compare_ports(mine, theirs, pods: list[Pod], differ) -> None:
+    by_port = {(p.port, p.protocol): (i, p) for i, p in enumerate(mine.ports)}
+    wanted = {(p.port, p.protocol): p for p in theirs.ports}
+    for port_key, sp in wanted.items():
+        if port_key not in by_port:
+            have = ", ".join(p.label() for p in mine.ports) or "none"
+            differ(("spec", "ports"), f"it has no port {sp.label()} (it has {have})", "ports")
+    for port_key, (i, sp) in by_port.items():
+        if port_key not in wanted:
+            differ(
+                ("spec", "ports", i), f"port {sp.label()} is not in the solution's Service", "ports"
+            )
+    unique = {p.key: p for p in pods}
+    both = [p for p in unique.values() if mine.selects(p) and theirs.selects(p)]
+    for port_key, (i, sp) in by_port.items():
+        other = wanted.get(port_key)
+        if other is None:
+            continue
+        # Real pods only: a copy of a selected pod resolves a port name as its original does.
+        for pod in both:
+            a, b = resolve_target_port(pod, sp), resolve_target_port(pod, other)
+            if a != b:
+                differ(
+                    ("spec", "ports", i, "targetPort"),
+                    f"port {sp.port} sends traffic to {_target(a)} on {pod.key}; the solution's "
+                    f"to {_target(b)} (targetPort is the container's port)",
+                    "targetPort",
+                )
+                break
+        if not both and _written(sp.target_port) != _written(other.target_port):
+            differ(
+                ("spec", "ports", i, "targetPort"),
+                f"port {sp.port} has targetPort {sp.target_port}; the solution's "
+                f"{other.target_port} (no pod here shows whether they are the same)",
+                "targetPort",
+            )
+        if mine.type == theirs.type and (sp.node_port or None) != (other.node_port or None):
+            differ(
+                ("spec", "ports", i, "nodePort"),
+                _fixed("nodePort", sp.node_port, other.node_port),
+                "nodePort" if other.node_port else "allocation",
+            )
+
+
+def _written(target: int | str) -> int | str:
+    return int(target) if isinstance(target, str) and target.isdigit() else target
+
+
+def _target(port: int | None) -> str:
+    return "nothing (no container port of that name)" if port is None else f"container port {port}"
