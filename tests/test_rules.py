@@ -1031,3 +1031,14 @@ def test_never_raises_on_odd_values(kind, spec, metadata):
     doc = load_manifests(text).documents[0]
     problems = check_rules(doc, kind, apply_defaults(kind, doc.data))
     assert all(isinstance(p, Problem) for p in problems)
+
+
+def test_cidr_with_host_bits_says_what_older_clusters_did():
+    problem = only(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\n"
+        "spec:\n  podSelector: {}\n  ingress:\n    - from: [{ipBlock: {cidr: 203.0.113.10/24}}]\n"
+    )
+    assert problem.field == "spec.ingress[0].from[0].ipBlock.cidr"
+    assert "write 203.0.113.0/24 for the whole range, or 203.0.113.10/32" in problem.message
+    assert "Kubernetes 1.36 and newer refuse it" in problem.message
+    assert "older releases accepted it with a warning" in problem.message

@@ -10,7 +10,7 @@ recording the line and column of every key and item on the way.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -369,3 +369,41 @@ def _constructor_problem(exc: yaml.YAMLError, line: int, text: str) -> Problem:
     if isinstance(exc, yaml.MarkedYAMLError):
         return _yaml_error(exc, text)
     return Problem(message=f"YAML error: {exc}", line=line)
+
+
+def expand_lists(documents: list[Document]) -> tuple[list[Document], list[Problem]]:
+    """Replace each `kind: List` (or `ServiceList`, …) by its items, as kubectl does.
+
+    `kubectl get … -o yaml` wraps what it prints in a `v1 List`; kubectl unwraps
+    such a list before anything reaches the API server, so its items are the
+    manifests. An item keeps the lines it was written at; in a typed list
+    (`kind: ServiceList`) an item may leave out its own kind and apiVersion.
+    """
+    out: list[Document] = []
+    problems: list[Problem] = []
+    for doc in documents:
+        data = doc.data
+        kind = data.get("kind")
+        items = data.get("items")
+        if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+            out.append(replace(doc, index=len(out)))
+            continue
+        item_kind = kind[: -len("List")]
+        for i, item in enumerate(items):
+            prefix = ("items", i)
+            line, column = doc.positions.get(prefix, (doc.line, 1))
+            if not isinstance(item, dict):
+                problems.append(
+                    Problem(
+                        message=f"items[{i}] of the {kind} is not a mapping of fields",
+                        line=line,
+                        column=column,
+                        hint="each item of a List is a manifest",
+                    )
+                )
+                continue
+            if item_kind:  # a typed list: its items may leave out what the list says
+                item = {"apiVersion": data.get("apiVersion"), "kind": item_kind, **item}
+            positions = {path[2:]: pos for path, pos in doc.positions.items() if path[:2] == prefix}
+            out.append(Document(data=item, index=len(out), line=line, positions=positions))
+    return out, problems

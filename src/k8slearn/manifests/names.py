@@ -169,7 +169,9 @@ def parse_cidr(value: str, *, canonical: bool = False) -> IPNetwork:
         host = ipaddress.ip_address(address)
         raise ValueError(
             f"has bits set after the /{loose.prefixlen} prefix: write {loose} for the whole "
-            f"range, or {host}/{loose.max_prefixlen} for the single address"
+            f"range, or {host}/{loose.max_prefixlen} for the single address (Kubernetes 1.36 "
+            "and newer refuse it; older releases accepted it with a warning and used the "
+            "whole range)"
         )
     if canonical and str(loose) != value:
         raise ValueError(f"must be written in canonical form ({loose})")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from k8slearn.manifests.defaults import apply_defaults
-from k8slearn.manifests.loader import Document, load_manifests
+from k8slearn.manifests.loader import Document, expand_lists, load_manifests
 from k8slearn.manifests.rules import check_rules
 from k8slearn.manifests.schema import check_shape, identify
 from k8slearn.problems import Problem
@@ -105,8 +105,9 @@ def _suffix(doc: Document) -> str:
 def validate_text(text: str | bytes) -> ValidationReport:
     """Load and validate every document of `text`."""
     loaded = load_manifests(text)
-    manifests = [check_document(doc) for doc in loaded.documents]
-    problems = list(loaded.problems)
+    documents, problems = expand_lists(loaded.documents)
+    manifests = [check_document(doc) for doc in documents]
+    problems = [*loaded.problems, *problems]
     seen: dict[str, Manifest] = {}
     for m in manifests:
         if not m.valid:
