@@ -982,6 +982,12 @@ def test_split_peer_failure_names_the_rule_line_and_says_peers_are_ored():
 def test_reachability_pass_counts_the_cells_compared():
     g = grade([{"reachability": "solution"}], POLICY_SOLUTION, POLICY_SOLUTION)
     # 9 pods + 1 outside host: 10 * 10 - 1 pairs, on 8080, 5432, 53/UDP and 53/TCP.
+    assert g.checks[1].message.startswith("all 396 connections match the solution's, and so do ")
+    assert g.checks[1].message.endswith(
+        " more with pods, namespaces, addresses and ports this scenario does not have"
+    )
+    narrow = {"reachability": {"compare": "solution", "over": "scenario"}}
+    g = grade([narrow], POLICY_SOLUTION, POLICY_SOLUTION)
     assert g.checks[1].message == "all 396 connections match the solution's"
 
 
@@ -1184,3 +1190,67 @@ def test_grade_to_dict_shape():
     assert data["exercise"] == "test/t" and data["passed"] is True
     assert [set(c) for c in data["checks"]] == [{"name", "passed", "message", "line"}] * 2
     assert data["warnings"][0]["line"] == lineno(DENY_EGRESS, "policyTypes:")
+
+
+# -- what a prompt forbids, Services compared with the solution, kind: List --------------------
+
+
+NODEPORT_SPEC = WEB_SPEC.replace("  selector:", "  type: NodePort\n  selector:")
+
+
+def test_absent_fails_a_field_the_prompt_forbids():
+    check = {
+        "resource": {"kind": "Service", "name": "web", "namespace": "shop"},
+        "absent": ["spec.ports[port=80].nodePort"],
+    }
+    assert grade([check], svc(NODEPORT_SPEC)).passed
+    picked = svc(
+        NODEPORT_SPEC.replace("targetPort: 8080", "targetPort: 8080\n      nodePort: 30080")
+    )
+    failed = only_failure(grade([check], picked))
+    assert failed.message == (
+        "`spec.ports[port=80].nodePort` is set to 30080; leave it out, as the task says"
+    )
+    assert failed.line == lineno(picked, "nodePort: 30080")
+    # `nodePort: null` is what Go reads as unset: still absent.
+    assert grade(
+        [check],
+        svc(NODEPORT_SPEC.replace("targetPort: 8080", "targetPort: 8080\n      nodePort: null")),
+    ).passed
+
+
+def test_service_compared_with_the_solution():
+    check = {"service": "shop/web", "compare": "solution"}
+    solution = svc(NODEPORT_SPEC)
+    # Written differently, the same Service: a named targetPort, an explicit protocol.
+    same = svc(NODEPORT_SPEC.replace("targetPort: 8080", "targetPort: http\n      protocol: TCP"))
+    g = grade([check], same, solution)
+    assert g.passed, failures(g)
+    assert g.checks[1].message == "shop/web behaves as expected (the same as the solution's)"
+    # A node port the solution leaves to the allocator is not a difference by itself…
+    fixed = svc(
+        NODEPORT_SPEC.replace("targetPort: 8080", "targetPort: 8080\n      nodePort: 30080")
+    )
+    assert grade([check], fixed, solution).passed
+    # …but behaviour is: who may send traffic where, and how.
+    local = svc(NODEPORT_SPEC + "  externalTrafficPolicy: Local\n")
+    failed = only_failure(grade([check], local, solution))
+    assert failed.message == "externalTrafficPolicy is Local; the solution's is Cluster"
+    assert failed.line == lineno(local, "externalTrafficPolicy")
+    assert grade([{**check, "ignore": ["externalTrafficPolicy"]}], local, solution).passed
+    broad = svc(NODEPORT_SPEC.replace("app: web", "track: stable"))
+    failed = only_failure(grade([check], broad, solution))
+    assert (
+        failed.message == "its selector track=stable misses shop/web-2, which the solution's picks"
+    )
+
+
+def test_a_list_as_kubectl_get_prints_it_is_graded_by_its_items():
+    check = {"service": "shop/web", "port": 80, "endpoints": ["shop/web-1", "shop/web-2"]}
+    items = svc(WEB_SPEC).replace("\n", "\n    ")
+    listed = f"apiVersion: v1\nkind: List\nmetadata: {{resourceVersion: ''}}\nitems:\n  - {items}"
+    g = grade([check], listed)
+    assert g.passed, failures(g)
+    broken = listed.replace("port: 80", "port: 0")
+    failed = only_failure(grade([check], broken))
+    assert f"line {lineno(broken, 'port: 0')}: spec.ports[0].port" in failed.message

@@ -17,8 +17,9 @@ from typing import Any
 
 from k8slearn.grading.fieldpath import FieldPathError, resolve, same_value
 from k8slearn.manifests.validate import Manifest
-from k8slearn.model.explain import SELF_CONNECTION, Explanation
-from k8slearn.model.reachability import PortKey, TruthTable
+from k8slearn.model.equivalence import Difference, compare_policies, compare_services
+from k8slearn.model.explain import SELF_CONNECTION, Explanation, explain_connection
+from k8slearn.model.reachability import PortKey
 from k8slearn.model.scenario import Pod
 from k8slearn.model.services import Service
 from k8slearn.model.world import World
@@ -102,9 +103,21 @@ def check_resource(spec: dict[str, Any], answer: Answer) -> CheckResult:
         elif not same_value(expected, actual):
             failures.append(f"`{path}` is {_show(actual)}; it should be {_show(expected)}")
             line = line or found.doc.line_of(walked)
+    for path in spec.get("absent") or []:
+        # As written: the prompt forbids setting it (`nodePort` left to the allocator, say).
+        try:
+            actual, walked, ok = resolve(found.doc.data, path)
+        except FieldPathError as exc:
+            failures.append(str(exc))
+            continue
+        if ok and actual is not None:
+            failures.append(f"`{path}` is set to {_show(actual)}; leave it out, as the task says")
+            line = line or found.doc.line_of(walked)
     if failures:
         return CheckResult(f"{title} fields", False, "; ".join(failures), line)
     fields = f" with the expected {', '.join(spec['fields'])}" if spec.get("fields") else ""
+    if spec.get("absent"):
+        fields += f"{' and' if fields else ' with'} no {', '.join(spec['absent'])}"
     return CheckResult(f"{title} exists", True, f"{title} is there{fields}")
 
 
@@ -115,7 +128,9 @@ def _show(value: Any) -> str:
 # -- service -------------------------------------------------------------------------------
 
 
-def check_service(spec: dict[str, Any], answer: Answer) -> CheckResult:
+def check_service(
+    spec: dict[str, Any], answer: Answer, solution: World | None = None
+) -> CheckResult:
     key = spec["service"]
     name = f"Service {key}"
     world = answer.world
@@ -128,14 +143,28 @@ def check_service(spec: dict[str, Any], answer: Answer) -> CheckResult:
         hint = f"; there is {', '.join(elsewhere)}: check `metadata.namespace`" if elsewhere else ""
         return CheckResult(name, False, f"there is no Service {svc_name} in namespace {ns}{hint}")
     problems: list[str] = []
+    failed: set[str] = set()  # what the explicit keys already found wrong
     for field_name, test in _SERVICE_TESTS.items():
         if field_name in spec:
             message = test(spec, svc, answer)
             if message:
                 problems.append(message)
+                failed.add(field_name)
+    if spec.get("compare") == "solution" and solution is not None:
+        skip = set(spec.get("ignore") or ()) | failed
+        differences = [
+            d
+            for d in compare_services(world, solution, key)
+            if not d.allocation and d.aspect not in skip
+        ]
+        if differences and manifest is not None:
+            line = manifest.doc.line_of(differences[0].field) if not problems else line
+        problems += [f"{d.message}" for d in differences]
     if problems:
         return CheckResult(name, False, "; ".join(problems), line)
-    said = [k for k in spec if k not in ("service", "protocol")]
+    said = [k for k in spec if k not in ("service", "protocol", "compare")]
+    if spec.get("compare"):
+        said.append("the same as the solution's")
     return CheckResult(name, True, f"{key} behaves as expected ({', '.join(said) or 'exists'})")
 
 
@@ -402,6 +431,8 @@ def _blame_line(e: Explanation, allowed: bool) -> int | None:
         return None
     for side in (e.ingress, e.egress):
         if not side.allowed and side.isolating:
+            if side.closest is not None and side.closest.line:
+                return side.closest.line  # the rule that nearly admits it
             return side.isolating[0].line
     return None
 
@@ -409,42 +440,97 @@ def _blame_line(e: Explanation, allowed: bool) -> int | None:
 # -- reachability ------------------------------------------------------------------------------
 
 
-def table_differences(mine: TruthTable, theirs: TruthTable) -> list[tuple[str, str, PortKey, bool]]:
-    """Cells where `mine` differs from `theirs`, on the endpoints both know: (from, to, port, mine)."""
-    if [e.key for e in mine.endpoints] == [e.key for e in theirs.endpoints]:
-        return [(s, d, p, not a) for s, d, p, a in theirs.differences(mine)]
-    common = [e.key for e in theirs.endpoints if e.key in {m.key for m in mine.endpoints}]
-    out = []
-    for port in theirs.ports:
-        for src in common:
-            for dst in common:
-                a = mine.allowed(src, dst, *port)
-                if a != theirs.allowed(src, dst, *port):
-                    out.append((src, dst, port, a))
-    return out
+def reachability_scope(check: dict[str, Any]) -> str:
+    """`reachability: solution` or `{compare: solution, over: scenario|plausible}` → the scope."""
+    spec = check["reachability"]
+    return spec.get("over", "plausible") if isinstance(spec, dict) else "plausible"
 
 
-def check_reachability(answer: Answer, solution: World, ports: list[PortKey]) -> CheckResult:
-    mine: TruthTable = answer.world.table(ports)
-    diffs = table_differences(mine, solution.table(ports))
-    if not diffs:
-        cells = sum(1 for _ in mine.pairs()) * len(ports)
-        return CheckResult(
-            "whole truth table", True, f"all {cells} connections match the solution's"
+def check_reachability(
+    answer: Answer, solution: World, ports: list[PortKey], over: str = "plausible"
+) -> CheckResult:
+    """The answer's policies allow what the solution's allow: on the scenario and beyond it.
+
+    With `over: plausible` (the default) the comparison also covers the pods,
+    namespaces, addresses and ports that either side's selectors, CIDRs and
+    ports can tell apart (`model/decoys.py`); `over: scenario` keeps to the
+    scenario's own endpoints and probe ports.
+    """
+    found = compare_policies(answer.world, solution, ports, invented=over != "scenario")
+    name = "whole truth table"
+    diffs = found.scenario_differences
+    if diffs:
+        lines = []
+        for d in diffs[:4]:
+            verb = "is allowed" if d.answer_allows else "is denied"
+            should = "should be denied" if d.answer_allows else "should be allowed"
+            port, protocol = d.port
+            lines.append(
+                f"{d.source.key} → {d.destination.key}:{port}/{protocol} {verb} but {should}"
+            )
+        first = diffs[0]
+        explanation = answer.world.explain(first.source.key, first.destination.key, *first.port)
+        why = (
+            describe_admission(explanation) if first.answer_allows else describe_denial(explanation)
         )
-    lines = []
-    for src, dst, (port, protocol), allowed_now in diffs[:4]:
-        verb = "is allowed" if allowed_now else "is denied"
-        should = "should be denied" if allowed_now else "should be allowed"
-        lines.append(f"{src} → {dst}:{port}/{protocol} {verb} but {should}")
-    src, dst, (port, protocol), allowed_now = diffs[0]
-    explanation = answer.world.explain(src, dst, port, protocol)
-    why = describe_admission(explanation) if allowed_now else describe_denial(explanation)
-    more = f" (and {len(diffs) - 4} more)" if len(diffs) > 4 else ""
-    return CheckResult(
-        "whole truth table",
-        False,
-        f"{len(diffs)} connection(s) differ from the solution's: {'; '.join(lines)}{more}. "
-        f"First one: {why}",
-        _blame_line(explanation, allowed=allowed_now),
+        more = f" (and {len(diffs) - 4} more)" if len(diffs) > 4 else ""
+        return CheckResult(
+            name,
+            False,
+            f"{len(diffs)} connection(s) differ from the solution's: {'; '.join(lines)}{more}. "
+            f"First one: {why}",
+            _blame_line(explanation, allowed=first.answer_allows),
+        )
+    example = found.counterexample
+    if example is None:
+        beyond = found.universe_cells - found.scenario_cells
+        more = (
+            f", and so do {beyond:,} more with pods, namespaces, addresses and ports this "
+            "scenario does not have"
+            if beyond
+            else ""
+        )
+        return CheckResult(
+            name, True, f"all {found.scenario_cells:,} connections match the solution's{more}"
+        )
+    port, protocol = example.port
+    explanation = explain_connection(
+        found.answer.scenario,
+        found.answer.policies,
+        example.source,
+        example.destination,
+        port,
+        protocol,
     )
+    if example.answer_allows:
+        verdict = "would be allowed by your answer but not by the solution"
+        why = describe_admission(explanation)
+    else:
+        verdict = "would be refused by your answer but allowed by the solution"
+        why = describe_denial(explanation)
+    return CheckResult(
+        name,
+        False,
+        f"all {found.scenario_cells:,} connections of this scenario match the solution's, "
+        f"but a cluster with more in it tells them apart: {_connection_words(example)} "
+        f"{verdict} ({_invented_words(example)}). {why}",
+        _blame_line(explanation, allowed=example.answer_allows),
+    )
+
+
+def _connection_words(d: Difference) -> str:
+    port, protocol = d.port
+    return f"{d.source.key} → {d.destination.key}:{port}/{protocol}"
+
+
+def _invented_words(d: Difference) -> str:
+    """Name every invented part of a counterexample as invented, in plain words."""
+    parts = []
+    for found in d.invented:
+        if found.words.startswith("port "):
+            parts.append(f"{found.words} is not probed in this scenario")
+        elif found.words.endswith(found.key):  # "a host outside the cluster at <ip>"
+            parts.append(f"{found.words}, not in this scenario")
+        else:
+            parts.append(f"{found.key} is {found.words}, not in this scenario")
+    return "; ".join(parts)

@@ -20,6 +20,7 @@ from k8slearn.grading.checks import (
     check_reachability,
     check_resource,
     check_service,
+    reachability_scope,
 )
 from k8slearn.grading.lints import lint
 from k8slearn.manifests.validate import Manifest, validate_text
@@ -103,7 +104,7 @@ class Grader:
         report = validate_text(text)
         grade.warnings.extend(p for p in report.all_problems() if not p.is_error)
         errors = [p for p in report.all_problems() if p.is_error]
-        errors += self._missing_namespaces(report.manifests)
+        errors += self.missing_namespaces(report.manifests)
         if not report.manifests and not errors:
             errors.append(Problem("the answer holds no manifest", line=1))
         if errors:
@@ -136,12 +137,15 @@ class Grader:
         if "resource" in check:
             return [check_resource(check, answer)]
         if "service" in check:
-            return [check_service(check, answer)]
+            solution = self.solution if check.get("compare") == "solution" else None
+            return [check_service(check, answer, solution)]
         if "connectivity" in check:
             return check_connectivity(check, answer)
-        return [check_reachability(answer, self.solution, self.probe_ports())]
+        return [
+            check_reachability(answer, self.solution, self.probe_ports(), reachability_scope(check))
+        ]
 
-    def _missing_namespaces(self, manifests: list[Manifest]) -> list[Problem]:
+    def missing_namespaces(self, manifests: list[Manifest]) -> list[Problem]:
         created = {m.name for m in manifests if m.kind == "Namespace" and m.valid}
         known = set(self.scenario.namespaces) | created
         out = []
