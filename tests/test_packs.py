@@ -94,10 +94,14 @@ def test_builtin_pack_validates():
     assert report.wrong_answers_failed == report.wrong_answers
     assert len(report.pack.lessons) == 8
     assert all(ex.wrong_answers for ex in report.pack.exercises() if ex.kind == "build")
+    # Every mutant of every solution that behaves differently fails (or is accepted with a reason).
+    killed = sum(len(r.killed) for r in report.mutation.values())
+    assert all(not r.survived for r in report.mutation.values())
+    assert killed >= 500
     assert report.summary() == (
         f"pack services-networking {report.pack.version}: 8 lessons, {report.exercises} exercises; "
         f"solutions passing {report.exercises}/{report.exercises}, wrong answers failing "
-        f"{report.wrong_answers}/{report.wrong_answers}: OK"
+        f"{report.wrong_answers}/{report.wrong_answers}, mutants killed {killed}/{killed} (100%): OK"
     )
 
 
@@ -196,7 +200,9 @@ def test_missing_required_and_unknown_exercise_fields(tmp_path):
     edit(exercise, "title: Expose the web pods", "titel: Expose the web pods")
     report = validate_pack(root)
     messages = [p.message for p in report.problems]
-    assert any("unknown field(s) 'titel'" in m and "allowed: expect" in m for m in messages)
+    assert any(
+        "unknown field(s) 'titel'" in m and "allowed: accept_mutants, expect" in m for m in messages
+    )
     assert any("'title' is a required property" in m for m in messages)
     assert report.exercises == 0  # a broken exercise is not graded
 
@@ -451,7 +457,10 @@ def test_pack_validate_cli_exit_codes(tmp_path):
     root = scaffold(tmp_path)
     ok = run("pack", "validate", root)
     assert ok.exit_code == 0, ok.output
-    assert "solutions passing 1/1, wrong answers failing 1/1: OK" in ok.output
+    assert "solutions passing 1/1, wrong answers failing 1/1, mutants killed 9/9 (100%): OK" in (
+        ok.output
+    )
+    assert "expose-web: mutation score 9/9 (100%)" in ok.output
     edit(root / EXERCISE, "    port: 80\n    endpoints", "    prt: 80\n    endpoints")
     bad = run("pack", "validate", root)
     assert bad.exit_code == 1
@@ -723,3 +732,19 @@ def test_worked_example_of_the_pack_format_guide_validates(tmp_path):
     assert (report.exercises, report.solutions_passed) == (1, 1)
     assert (report.wrong_answers, report.wrong_answers_failed) == (2, 2)
     assert report.summary() in guide.replace("\n  ", " ")
+
+
+def test_positional_field_paths_in_order_free_lists_are_warned(tmp_path):
+    root = scaffold(tmp_path)
+    edit(
+        root / EXERCISE,
+        "      spec.type: ClusterIP          # compared after the API server's defaults\n",
+        "      spec.type: ClusterIP\n      spec.ports[0].port: 80\n",
+    )
+    report = validate_pack(root, mutate=False)
+    assert report.ok
+    [warning] = report.problems
+    assert warning.severity == "warning"
+    assert "`spec.ports[0].port` picks an item of `ports` by its position ([0])" in warning.message
+    assert warning.hint == "pick the item by a field instead, e.g. `ports[port=80]`"
+    assert warning.line == line_of(root / EXERCISE, "- resource:")

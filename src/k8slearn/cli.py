@@ -485,15 +485,22 @@ def pack() -> None:
 
 @pack.command("validate")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
-def pack_validate(path: Path) -> None:
-    """Check a pack: format, ids, files, and that every solution passes and every wrong answer fails."""
+@click.option("--strict", is_flag=True, help="Surviving mutants are errors, not warnings.")
+@click.option("--no-mutants", "no_mutants", is_flag=True, help="Skip mutation testing (faster).")
+def pack_validate(path: Path, strict: bool, no_mutants: bool) -> None:
+    """Check a pack: format, ids, files, and that every solution passes, every wrong answer
+    fails, and every mutant of a solution that behaves differently fails too."""
     from k8slearn.packs.validate import validate_pack
 
     if not path.is_dir():
         raise InputError(f"{path}: no such folder")
-    report = validate_pack(path)
+    report = validate_pack(path, mutate=not no_mutants, strict=strict)
     for p in report.problems:
         click.echo(p.located())
+    if report.mutation:
+        click.echo("mutation scores (mutants of each solution that its checks fail):")
+        for line in report.mutation_lines():
+            click.echo(line)
     click.echo(report.summary())
     sys.exit(0 if report.ok else EXIT_INVALID)
 

@@ -30,6 +30,18 @@ class WrongAnswer:
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class AcceptedMutant:
+    """A mutant `pack validate` may let survive, because the prompt allows what it does."""
+
+    mutant: str  # an operator ("externalTrafficPolicy flipped") or a mutant's whole name
+    why: str
+    line: int | None = None
+
+    def matches(self, mutant) -> bool:
+        return self.mutant in (mutant.operator, mutant.name)
+
+
 @dataclass
 class Exercise:
     id: str
@@ -48,6 +60,7 @@ class Exercise:
     hints: list[str] = field(default_factory=list)
     wrong_answers: list[WrongAnswer] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    accept_mutants: list[AcceptedMutant] = field(default_factory=list)
     doc: Document | None = None  # where each field of the exercise file was written
 
     @property
@@ -313,6 +326,10 @@ class PackReader:
                 for i, w in enumerate(data.get("wrong_answers") or [])
             ],
             tags=list(data.get("tags") or []),
+            accept_mutants=[
+                AcceptedMutant(a["mutant"], a["why"], doc.line_of(("accept_mutants", i)))
+                for i, a in enumerate(data.get("accept_mutants") or [])
+            ],
             doc=doc,
         )
 

@@ -3,16 +3,22 @@
 Beyond the format (schema, ids, files, paths that stay inside the pack), every
 exercise is graded against itself: its solution must pass, and each of its
 wrong answers must fail — a wrong answer that passes means the checks do not
-catch the mistake the instructor meant to teach.
+catch the mistake the instructor meant to teach. Then every build exercise is
+mutation-tested (`mutation.py`): each near miss of the solution that behaves
+differently must fail too, and the share that does is the exercise's
+mutation score.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from k8slearn.grading.fieldpath import FieldPathError, parse
 from k8slearn.grading.grader import ExerciseError, Grader
 from k8slearn.packs.format import Pack, load_pack, resolved
+from k8slearn.packs.mutation import MutationResult, mutation_test
 from k8slearn.problems import Problem
 
 
@@ -25,6 +31,7 @@ class PackReport:
     solutions_passed: int = 0
     wrong_answers: int = 0
     wrong_answers_failed: int = 0
+    mutation: dict[str, MutationResult] = field(default_factory=dict)  # by exercise id
 
     @property
     def ok(self) -> bool:
@@ -35,14 +42,34 @@ class PackReport:
         if self.pack is None:
             return f"{self.root}: not a usable pack ({errors} problem{'s' * (errors != 1)})"
         state = "OK" if self.ok else f"{errors} problem{'s' * (errors != 1)}"
+        mutation = ""
+        if self.mutation:
+            killed = sum(len(r.killed) for r in self.mutation.values())
+            different = sum(r.different for r in self.mutation.values())
+            share = f" ({100 * killed // different}%)" if different else ""
+            mutation = f", mutants killed {killed}/{different}{share}"
         return (
             f"pack {self.pack.id} {self.pack.version}: {len(self.pack.lessons)} lessons, "
             f"{self.exercises} exercises; solutions passing {self.solutions_passed}/{self.exercises}, "
-            f"wrong answers failing {self.wrong_answers_failed}/{self.wrong_answers}: {state}"
+            f"wrong answers failing {self.wrong_answers_failed}/{self.wrong_answers}"
+            f"{mutation}: {state}"
         )
 
+    def mutation_lines(self) -> list[str]:
+        """One line per mutation-tested exercise: its score and what else was found."""
+        out = []
+        for exercise_id, r in self.mutation.items():
+            extra = [f"{len(r.survived)} surviving"] if r.survived else []
+            if r.accepted:
+                extra.append(f"{len(r.accepted)} accepted")
+            extra.append(f"{len(r.equivalent)} equivalent")
+            out.append(f"  {exercise_id}: mutation score {r.score()} ({', '.join(extra)})")
+        return out
 
-def validate_pack(root: Path) -> PackReport:
+
+def validate_pack(root: Path, *, mutate: bool = True, strict: bool = False) -> PackReport:
+    """Check a pack; with `mutate`, mutation-test every build exercise (`--strict`: survivors
+    are errors, not warnings)."""
     pack, problems = load_pack(root)
     report = PackReport(root=root, pack=pack, problems=list(problems))
     if pack is None:
@@ -56,6 +83,7 @@ def validate_pack(root: Path) -> PackReport:
             report.problems.extend(found)
             report.solutions_passed += not found  # a predict exercise's "solution" is the engine
             continue
+        report.problems.extend(_positional_paths(ex, file))
         try:
             grader = Grader(ex)
             grade = grader.grade(ex.solution)
@@ -92,7 +120,88 @@ def validate_pack(root: Path) -> PackReport:
                 )
             else:
                 report.wrong_answers_failed += 1
+        if mutate and grade.passed:
+            _mutation_test(report, grader, file, strict)
     return report
+
+
+# Lists whose order means nothing to the API server: a check that picks an item by its
+# position fails a right answer that lists the items in another order.
+ORDER_FREE = {
+    "ports",
+    "ingress",
+    "egress",
+    "from",
+    "to",
+    "policyTypes",
+    "except",
+    "matchExpressions",
+    "values",
+    "externalIPs",
+    "loadBalancerSourceRanges",
+    "containers",
+    "initContainers",
+}
+
+
+def _positional_paths(ex, file: str) -> list[Problem]:
+    out = []
+    for i, check in enumerate(ex.expect):
+        paths = [*(check.get("fields") or {}), *(check.get("absent") or [])]
+        for path in paths:
+            try:
+                segments = parse(path)
+            except FieldPathError:
+                continue  # reported when the check runs
+            for (kind, key), (next_kind, index) in itertools.pairwise(segments):
+                if kind == "key" and key in ORDER_FREE and next_kind == "index":
+                    example = "port=80" if key == "ports" else "name=…"
+                    out.append(
+                        Problem(
+                            f"exercise {ex.id}: `{path}` picks an item of `{key}` by its "
+                            f"position ([{index}]), so a right answer that lists them in another "
+                            "order fails",
+                            file=file,
+                            line=ex.line_of("expect", i),
+                            severity="warning",
+                            hint=f"pick the item by a field instead, e.g. `{key}[{example}]`",
+                        )
+                    )
+                    break
+    return out
+
+
+def _mutation_test(report: PackReport, grader: Grader, file: str, strict: bool) -> None:
+    ex = grader.exercise
+    result = mutation_test(grader)
+    report.mutation[ex.id] = result
+    for mutant in result.survived:
+        report.problems.append(
+            Problem(
+                f"exercise {ex.id}: mutant '{mutant.name}' passes every check, so a learner who "
+                "makes this mistake is told the answer is right",
+                file=file,
+                line=ex.line_of("expect"),
+                severity="error" if strict else "warning",
+                hint="add a check that catches it (`reachability: solution`, a `service` check "
+                "with `compare: solution`, `absent:`, a connectivity cell), narrow the prompt, "
+                "or accept it under `accept_mutants` with the reason the prompt allows it",
+            )
+        )
+    used = {a for _, a in result.accepted}
+    for accepted in ex.accept_mutants:
+        if accepted not in used:
+            report.problems.append(
+                Problem(
+                    f"exercise {ex.id}: accept_mutants names {accepted.mutant!r}, but no mutant "
+                    "of that name survives",
+                    file=file,
+                    line=accepted.line,
+                    severity="warning",
+                    hint="remove the entry, or correct the mutant's name (pack validate prints "
+                    "the names of survivors)",
+                )
+            )
 
 
 def _check_predict(ex, file: str) -> list[Problem]:
