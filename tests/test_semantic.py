@@ -419,3 +419,28 @@ def test_single_mutations_that_change_the_meaning_are_caught(data):
     )
     # Exactly the mutants that differ somewhere in the exhaustive universe are told apart.
     assert found.equivalent is not differs, (mutant.name, found.counterexample)
+
+
+def test_a_label_no_pod_of_the_scenario_carries_is_still_tried():
+    # Found by the property test: `app DoesNotExist` and `{}` agree on pods without labels,
+    # and only a pod that carries the key tells them apart.
+    scenario, _ = load_scenario(
+        {"namespaces": [{"name": "a"}], "pods": [{"name": "p", "namespace": "a"}]}
+    )
+    policy = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {matchExpressions: [{key: app, operator: DoesNotExist}]}
+  policyTypes: [Ingress]
+"""
+    worlds = [
+        World(scenario, validate_text(text).manifests)
+        for text in (
+            policy,
+            policy.replace("{matchExpressions: [{key: app, operator: DoesNotExist}]}", "{}"),
+        )
+    ]
+    example = compare_policies(worlds[1], worlds[0], [(80, "TCP")]).counterexample
+    assert example is not None and example.destination.labels.get("app") == "other"
+    assert "with the label app=other added" in example.invented[0].words

@@ -16,8 +16,8 @@ endpoints that could plausibly exist, made from what the scenario has:
 * pods: a new pod carrying just the labels each podSelector asks for (in the
   namespace of the object that holds the selector); then, of every real or
   new pod, a copy in every other namespace, real or invented, and copies in
-  its own namespace with one selector label removed, changed to a value no
-  selector mentions, or changed to one a selector does mention. A copy keeps
+  its own namespace with one selector label removed, added or changed — to a
+  value no selector mentions, or to one a selector does mention. A copy keeps
   the container ports of the pod it copies, so a named port means on it what
   it means on the original (a new pod declares none);
 * hosts outside the cluster: the first and last address of every `cidr` and
@@ -339,8 +339,8 @@ def _invent_pods(
         for key in sorted(vocab.pod_labels):
             mentioned = vocab.pod_labels[key]
             changes: list[tuple[dict[str, str], str]] = []
+            fresh = _fresh_value(mentioned)
             if key in labels:
-                fresh = _fresh_value(mentioned)
                 changes.append((_without(labels, key), f"without the label {key}"))
                 changes.append(
                     (
@@ -348,6 +348,8 @@ def _invent_pods(
                         f"labelled {key}={fresh} instead of {key}={labels[key]}",
                     )
                 )
+            else:  # `Exists` and `DoesNotExist` tell a pod with the key from one without
+                changes.append(({**labels, key: fresh}, f"with the label {key}={fresh} added"))
             for value in sorted(mentioned):
                 if labels.get(key) != value:
                     change = (
