@@ -320,31 +320,41 @@ def _port_edits(doc, scenario) -> Iterator[Edit]:
                 yield "port added", f"spec.{direction}[{r}].ports", new
 
 
+def _numbers_named(scenario: Scenario, name: str, protocol: str) -> list[int]:
+    """The numbers the scenario's pods give the container port called `name`."""
+    return sorted(
+        {
+            cp.port
+            for p in scenario.pods
+            for cp in p.ports
+            if (cp.name, cp.protocol) == (name, protocol)
+        }
+    )
+
+
+def _names_of(scenario: Scenario, number: int, protocol: str) -> list[str]:
+    """The names the scenario's pods give container port `number`."""
+    return sorted(
+        {
+            cp.name
+            for p in scenario.pods
+            for cp in p.ports
+            if cp.name and (cp.port, cp.protocol) == (number, protocol)
+        }
+    )
+
+
 def _named_port_edits(doc, n, where, entry, scenario, at) -> Iterator[Edit]:
     port = entry.get("port")
     protocol = entry.get("protocol") or "TCP"
     if isinstance(port, str) and not port.isdigit():
-        numbers = sorted(
-            {
-                cp.port
-                for pod in scenario.pods
-                for cp in pod.ports
-                if cp.name == port and cp.protocol == protocol
-            }
-        )
+        numbers = _numbers_named(scenario, port, protocol)
         if numbers:
             new = _fresh(doc)
             at(new)[3]["port"] = numbers[0]
             yield "port number for its name", where, new
     elif isinstance(port, int) and "endPort" not in entry:
-        names = sorted(
-            {
-                cp.name
-                for pod in scenario.pods
-                for cp in pod.ports
-                if cp.name and cp.port == port and cp.protocol == protocol
-            }
-        )
+        names = _names_of(scenario, port, protocol)
         if names:
             new = _fresh(doc)
             at(new)[3]["port"] = names[0]
@@ -421,28 +431,14 @@ def _service_port_edits(doc, scenario) -> Iterator[Edit]:
         target = port.get("targetPort")
         protocol = port.get("protocol") or "TCP"
         if scenario is not None and isinstance(target, str) and not target.isdigit():
-            numbers = sorted(
-                {
-                    cp.port
-                    for pod in scenario.pods
-                    for cp in pod.ports
-                    if cp.name == target and cp.protocol == protocol
-                }
-            )
+            numbers = _numbers_named(scenario, target, protocol)
             if numbers:
                 new = _fresh(doc)
                 at(new)["targetPort"] = numbers[0]
                 yield "targetPort number for its name", f"{where}.targetPort", new
         number = target if isinstance(target, int) else port.get("port") if target is None else None
         if scenario is not None and isinstance(number, int):
-            names = sorted(
-                {
-                    cp.name
-                    for pod in scenario.pods
-                    for cp in pod.ports
-                    if cp.name and cp.port == number and cp.protocol == protocol
-                }
-            )
+            names = _names_of(scenario, number, protocol)
             if names:
                 new = _fresh(doc)
                 at(new)["targetPort"] = names[0]
