@@ -444,3 +444,42 @@ spec:
     example = compare_policies(worlds[1], worlds[0], [(80, "TCP")]).counterexample
     assert example is not None and example.destination.labels.get("app") == "other"
     assert "with the label app=other added" in example.invented[0].words
+
+
+def test_the_fewest_labels_a_selector_matches():
+    from k8slearn.model.decoys import satisfying
+    from k8slearn.model.selectors import LabelSelector
+
+    def fewest(raw):
+        return satisfying(LabelSelector.from_dict(raw), {"app": {"other"}})
+
+    assert fewest({}) == {}
+    assert fewest(
+        {
+            "matchLabels": {"app": "a"},
+            "matchExpressions": [{"key": "app", "operator": "In", "values": ["a", "b"]}],
+        }
+    ) == {"app": "a"}
+    assert fewest(
+        {
+            "matchExpressions": [
+                {"key": "app", "operator": "In", "values": ["a", "b"]},
+                {"key": "app", "operator": "NotIn", "values": ["a"]},
+            ]
+        }
+    ) == {"app": "b"}
+    assert fewest({"matchExpressions": [{"key": "app", "operator": "Exists"}]}) == {
+        "app": "other-2"
+    }
+    assert fewest({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}) == {}
+    assert (
+        fewest(
+            {
+                "matchExpressions": [
+                    {"key": "app", "operator": "Exists"},
+                    {"key": "app", "operator": "DoesNotExist"},
+                ]
+            }
+        )
+        is None
+    )

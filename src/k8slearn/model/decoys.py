@@ -112,11 +112,20 @@ def _mention(into: dict[str, set[str]], selector: LabelSelector) -> None:
 def satisfying(selector: LabelSelector, mentioned: dict[str, set[str]]) -> dict[str, str] | None:
     """The fewest labels `selector` matches, or None when nothing can match it."""
     labels: dict[str, str] = {}
-    for req in selector.requirements:
-        if req.operator == "In":
-            labels[req.key] = min(req.values) if req.values else ""
-        elif req.operator == "Exists" and req.key not in labels:
-            labels[req.key] = _fresh_value(mentioned.get(req.key, set()))
+    for key in dict.fromkeys(req.key for req in selector.requirements):
+        reqs = [r for r in selector.requirements if r.key == key]
+        allowed: set[str] | None = None  # None: any value
+        for req in reqs:
+            if req.operator == "In":
+                allowed = set(req.values) if allowed is None else allowed & req.values
+        refused = {v for r in reqs if r.operator == "NotIn" for v in r.values}
+        if allowed is not None:
+            choices = sorted(allowed - refused)
+            if not choices:
+                return None
+            labels[key] = choices[0]
+        elif any(r.operator == "Exists" for r in reqs):
+            labels[key] = _fresh_value(mentioned.get(key, set()) | refused)
     return labels if selector.matches(labels) else None
 
 
