@@ -483,3 +483,23 @@ def test_the_fewest_labels_a_selector_matches():
         )
         is None
     )
+
+
+def test_an_answer_that_adds_a_pod_is_compared_on_the_pods_both_sides_know():
+    extra_pod = """
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: shop, labels: {app: prom}}
+spec: {containers: [{name: c, image: busybox}]}
+"""
+    same = compare_policies(world(POLICY + extra_pod), world(POLICY), [(8080, "TCP")])
+    assert same.equivalent
+    # The added pod is not compared (the solution has no such pod), but a difference elsewhere is.
+    wider = POLICY.replace("{matchLabels: {team: ops}}", "{}")
+    found = compare_policies(world(wider + extra_pod), world(POLICY), [(8080, "TCP")])
+    assert found.counterexample is not None
+    assert "shop/debug" not in {
+        found.counterexample.source.key,
+        found.counterexample.destination.key,
+    }

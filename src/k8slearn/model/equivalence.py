@@ -76,28 +76,22 @@ def compare_policies(
         universe = Universe(ports=list(ports))
     mine = answer.over(universe.extend(answer.scenario))
     theirs = solution.over(universe.extend(solution.scenario))
-    return _Comparer(mine, theirs, universe, vocab, ports).run()
+    return _Comparer(mine, theirs, universe, vocab).run()
 
 
 class _Comparer:
-    def __init__(
-        self, mine: World, theirs: World, universe: Universe, vocab: Vocabulary, ports
-    ) -> None:
+    def __init__(self, mine: World, theirs: World, universe: Universe, vocab: Vocabulary) -> None:
         self.mine, self.theirs, self.universe = mine, theirs, universe
-        self.given_ports = set(ports)
-        keys = [e.key for e in theirs.model.endpoints]
         mine_keys = [e.key for e in mine.model.endpoints]
-        self.endpoints = theirs.model.endpoints
-        self.pods = theirs.model.pod_count
+        theirs_keys = [e.key for e in theirs.model.endpoints]
         # Both sides usually list the same endpoints; when the answer adds or drops pods,
         # only the endpoints both know are compared.
-        self.aligned = keys == mine_keys
-        self.common = [k for k in keys if k in set(mine_keys)] if not self.aligned else keys
+        self.aligned = mine_keys == theirs_keys
+        known = set(mine_keys)
+        self.endpoints = [e for e in theirs.model.endpoints if e.key in known]
+        self.pods = sum(isinstance(e, Pod) for e in self.endpoints)
         self.cost = [universe.cost(e.key) for e in self.endpoints]
-        self.real = 0
-        for i, cost in enumerate(self.cost):
-            if cost == 0:
-                self.real |= 1 << i
+        self.real = sum(1 << i for i, cost in enumerate(self.cost) if cost == 0)
         self.named = vocab.named_ports
 
     def destinations(self, port: PortKey) -> int:
@@ -122,20 +116,10 @@ class _Comparer:
         if self.aligned:
             return rows
         own = {e.key: i for i, e in enumerate(world.model.endpoints)}
-        index = [own[k] for k in self.common]
-        out = []
-        for k in self.common:
-            row = rows[own[k]]
-            out.append(sum(1 << j for j, col in enumerate(index) if row >> col & 1))
-        return out
+        index = [own[e.key] for e in self.endpoints]
+        return [sum(1 << j for j, col in enumerate(index) if rows[row] >> col & 1) for row in index]
 
     def run(self) -> PolicyComparison:
-        if not self.aligned:
-            by_key = {e.key: e for e in self.endpoints}
-            self.endpoints = [by_key[k] for k in self.common]
-            self.pods = sum(isinstance(e, Pod) for e in self.endpoints)
-            self.cost = [self.universe.cost(k) for k in self.common]
-            self.real = sum(1 << i for i, c in enumerate(self.cost) if c == 0)
         scenario_diffs: list[Difference] = []
         best: Difference | None = None
         best_rank: tuple | None = None
