@@ -27,13 +27,34 @@ def test_node_port_taken_by_another_service():
         + svc("c", "  type: NodePort\n  ports: [{port: 82, nodePort: 30001, protocol: UDP}]\n")
     )
     found = errors(text)
-    assert len(found) == 1
-    field, message = found[0]
-    assert (
-        field == "spec.ports[0].nodePort" and "already allocated (by Service default/a)" in message
-    )
+    # The allocator tracks the number only: UDP cannot have what TCP holds (upstream initNodePorts).
+    assert [f for f, _ in found] == ["spec.ports[0].nodePort", "spec.ports[0].nodePort"]
+    assert all("provided port is already allocated (by Service default/a)" in m for _, m in found)
     report = validate_text(text)
-    assert [m.valid for m in report.manifests] == [True, False, True]  # UDP may share the number
+    assert [m.valid for m in report.manifests] == [True, False, False]
+
+
+def test_node_ports_within_one_service():
+    # 53/UDP and 53/TCP share one node port, whether it is asked for or allocated.
+    asked = (
+        "  type: NodePort\n  ports:\n"
+        "    - {name: udp, port: 53, protocol: UDP, nodePort: 30053}\n"
+        "    - {name: tcp, port: 53, protocol: TCP, nodePort: 30053}\n"
+    )
+    assert errors(svc("dns", asked)) == []
+    allocated = asked.replace(", nodePort: 30053", "")
+    world = make_world({"pods": [{"name": "p", "labels": {"app": "dns"}}]}, svc("dns", allocated))
+    service = world.services.get("default/dns")
+    assert len({world.services.node_port(service, sp) for sp in service.ports}) == 1
+    # Two port numbers of one Service cannot ask for the same node port, whatever the protocols.
+    two = (
+        "  type: NodePort\n  ports:\n"
+        "    - {name: a, port: 53, protocol: UDP, nodePort: 30053}\n"
+        "    - {name: b, port: 54, nodePort: 30053}\n"
+    )
+    [(field, message)] = errors(svc("dns", two))
+    assert field == "spec.ports[1].nodePort"
+    assert "already allocated (by another port of this Service)" in message
 
 
 def test_cluster_ip_range_and_reuse():

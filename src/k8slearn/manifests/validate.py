@@ -131,32 +131,42 @@ def validate_text(text: str | bytes) -> ValidationReport:
 def _check_allocations(services: list[Manifest]) -> None:
     """What the API server's IP and port allocators refuse across Services.
 
-    Two Services may not ask for the same nodePort (per protocol) or the same
-    clusterIP, and a clusterIP must lie in the service range (kind's default
-    10.96.0.0/16, which the model uses too).
+    The node-port allocator tracks numbers, not protocols: a nodePort one
+    Service holds (for TCP or UDP) cannot be asked for by another, nor by
+    another port number of the same Service. Entries with the same port
+    number (53/UDP and 53/TCP) share one node port. A clusterIP must be free
+    and lie in the service range (kind's default 10.96.0.0/16, which the model
+    uses too). Services are taken in the order of the file, as `kubectl apply`
+    creates them.
     """
     import ipaddress
 
     from k8slearn.model.services import SERVICE_CIDR
 
-    node_ports: dict[tuple[int, str], str] = {}
+    node_ports: dict[int, str] = {}  # node port -> who holds it
     cluster_ips: dict[str, str] = {}
     for m in services:
         spec = (m.obj or {}).get("spec") or {}
+        by_number: dict[Any, int] = {}  # Service port number -> its (first) node port
         for i, port in enumerate(spec.get("ports") or []):
             number = port.get("nodePort")
             if not number:
                 continue
-            slot = (number, port.get("protocol") or "TCP")
-            if slot in node_ports and node_ports[slot] != m.key:
+            if by_number.get(port.get("port")) == number:
+                continue  # another protocol of the same port number: one node port for both
+            holder = node_ports.get(number)
+            if holder is not None:
+                who = "another port of this Service" if holder == m.key else holder
                 m.problems.append(
                     m.doc.problem(
                         ("spec", "ports", i, "nodePort"),
-                        f"Invalid value: {number}: provided port is already allocated (by {node_ports[slot]})",
-                        hint="node ports are cluster-wide: choose another, or leave it out",
+                        f"Invalid value: {number}: provided port is already allocated (by {who})",
+                        hint="a node port is taken whatever its protocol: choose another, or "
+                        "leave it out",
                     )
                 )
-            node_ports.setdefault(slot, m.key)
+            node_ports.setdefault(number, m.key)
+            by_number.setdefault(port.get("port"), number)
         ip = spec.get("clusterIP")
         if not ip or ip == "None":
             continue

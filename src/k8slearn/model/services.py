@@ -188,28 +188,43 @@ class ServiceIndex:
         return out
 
     def _allocate_node_ports(self) -> dict[tuple[str, int, str], int]:
+        """Node ports as the API server's allocator hands them out.
+
+        The allocator tracks numbers only: one node port serves one Service port
+        *number*, whatever the protocol, cluster-wide. Within one Service the
+        entries with the same port number share one node port (53/UDP and 53/TCP
+        of a DNS Service get the same), the first requested one if any; a number
+        left out is chosen from the range.
+        """
         out: dict[tuple[str, int, str], int] = {}
-        taken: set[tuple[int, str]] = set()
-        wanting = []
-        for key, svc in sorted(self.services.items()):
-            if svc.type not in ("NodePort", "LoadBalancer"):
-                continue
-            for sp in svc.ports:
-                if sp.node_port:
-                    out[(key, sp.port, sp.protocol)] = sp.node_port
-                    taken.add((sp.node_port, sp.protocol))
+        opening = sorted(
+            (k, s) for k, s in self.services.items() if s.type in ("NodePort", "LoadBalancer")
+        )
+        taken = {sp.node_port for _, svc in opening for sp in svc.ports if sp.node_port}
+        wanting: list[tuple[str, Service, int]] = []
+        for key, svc in opening:
+            for number, requested in _requested_node_ports(svc).items():
+                if requested:
+                    self._share(out, key, svc, number, requested)
                 elif svc.type == "LoadBalancer" and not svc.allocate_node_ports:
                     continue  # the load balancer reaches pods directly; only given ports stay
                 else:
-                    wanting.append((key, sp))
-        for key, sp in wanting:
-            n = len(NODE_PORT_RANGE)
-            offset = _stable_hash(f"{key}:{sp.port}/{sp.protocol}") % n
-            while (NODE_PORT_RANGE[offset], sp.protocol) in taken:
+                    wanting.append((key, svc, number))
+        n = len(NODE_PORT_RANGE)
+        for key, svc, number in wanting:
+            offset = _stable_hash(f"{key}:{number}") % n
+            while NODE_PORT_RANGE[offset] in taken:
                 offset = (offset + 1) % n
-            out[(key, sp.port, sp.protocol)] = NODE_PORT_RANGE[offset]
-            taken.add((NODE_PORT_RANGE[offset], sp.protocol))
+            taken.add(NODE_PORT_RANGE[offset])
+            self._share(out, key, svc, number, NODE_PORT_RANGE[offset])
         return out
+
+    @staticmethod
+    def _share(out: dict, key: str, svc: Service, number: int, node_port: int) -> None:
+        """Every entry of port `number` gets `node_port`, unless it asks for its own."""
+        for sp in svc.ports:
+            if sp.port == number:
+                out[(key, sp.port, sp.protocol)] = sp.node_port or node_port
 
     def cluster_ip(self, svc: Service) -> str | None:
         return self.cluster_ips.get(svc.key)
@@ -266,6 +281,15 @@ class ServiceIndex:
                 for sp in svc.ports
             ],
         }
+
+
+def _requested_node_ports(svc: Service) -> dict[int, int | None]:
+    """Per Service port number, the node port the first of its entries asks for (or None)."""
+    out: dict[int, int | None] = {}
+    for sp in svc.ports:
+        if out.get(sp.port) is None:
+            out[sp.port] = sp.node_port
+    return out
 
 
 def _stable_hash(text: str) -> int:
