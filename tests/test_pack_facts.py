@@ -97,3 +97,10 @@ def test_removing_only_the_dash_is_no_fix(exercises):
     assert not grade.passed
     assert any("of every namespace" in c.message for c in grade.failed_checks())
 
+
+@pytest.mark.parametrize("exercise_id", ["netpol-default-deny-egress", "netpol-default-deny-all"])
+def test_no_lint_contradicts_a_deny_everything_exercise(exercises, exercise_id):
+    ex = exercises[exercise_id]
+    [warning] = Grader(ex).grade(ex.solution).warnings
+    assert warning.message.endswith("— as this exercise asks") and not warning.hint
+    assert "kubernetes.default" in warning.message and "web.shop" not in warning.message

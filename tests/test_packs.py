@@ -748,3 +748,36 @@ def test_positional_field_paths_in_order_free_lists_are_warned(tmp_path):
     assert "`spec.ports[0].port` picks an item of `ports` by its position ([0])" in warning.message
     assert warning.hint == "pick the item by a field instead, e.g. `ports[port=80]`"
     assert warning.line == line_of(root / EXERCISE, "- resource:")
+
+
+def test_a_lint_on_the_solution_must_be_expected_by_the_exercise(tmp_path):
+    root = scaffold(tmp_path)
+    deny_egress = (
+        "  ---\n  apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n"
+        "  metadata:\n    name: no-egress\n  spec:\n    podSelector: {matchLabels: {app: web}}\n"
+        "    policyTypes: [Egress]\n"
+    )
+    edit(
+        root / EXERCISE,
+        "        targetPort: 8080\n\nwrong_answers:",
+        f"        targetPort: 8080\n{deny_egress}\nwrong_answers:",
+    )
+    report = validate_pack(root, mutate=False)
+    [problem] = [p for p in report.problems if "the solution gets the warning" in p.message]
+    assert problem.is_error and "can no longer resolve names" in problem.message
+    assert problem.hint == "fix the solution, or declare it: `expected_lints: [dns-blocked]`"
+    edit(root / EXERCISE, "tags: [", "expected_lints: [dns-blocked]\ntags: [")
+    report = validate_pack(root, mutate=False)
+    assert report.ok and not report.problems
+    ex = load_pack(root)[0].exercises()[0]
+    from k8slearn.grading.grader import Grader
+
+    [warning] = Grader(ex).grade(ex.solution).warnings
+    assert warning.message.endswith("— as this exercise asks") and warning.hint == ""
+    edit(
+        root / EXERCISE,
+        "expected_lints: [dns-blocked]",
+        "expected_lints: [dns-blocked, split-peers]",
+    )
+    [stale] = validate_pack(root, mutate=False).problems
+    assert stale.severity == "warning" and "'split-peers'" in stale.message

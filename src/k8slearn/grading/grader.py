@@ -22,7 +22,7 @@ from k8slearn.grading.checks import (
     check_service,
     reachability_scope,
 )
-from k8slearn.grading.lints import lint
+from k8slearn.grading.lints import Lint, lint
 from k8slearn.manifests.validate import Manifest, validate_text
 from k8slearn.model.reachability import PortKey
 from k8slearn.model.scenario import Scenario, load_scenario
@@ -38,6 +38,7 @@ class Grade:
     checks: list[CheckResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # why the answer was refused
     warnings: list[Problem] = field(default_factory=list)  # lints that teach
+    lints: list[Lint] = field(default_factory=list)  # the same, with what each one is
     world: World | None = None
     ports: list[PortKey] = field(default_factory=list)
 
@@ -129,9 +130,25 @@ class Grader:
         grade.ports = self.probe_ports()
         for check in self.exercise.expect:
             grade.checks.extend(self._run(check, answer))
-        grade.warnings.extend(found.problem for found in lint(answer.manifests, world))
+        grade.lints = lint(answer.manifests, world)
+        grade.warnings.extend(self._teaching(found) for found in grade.lints)
         grade.passed = all(c.passed for c in grade.checks)
         return grade
+
+    def _teaching(self, found: Lint) -> Problem:
+        """A lint as the learner reads it: one the task asks for is no advice to undo it."""
+        if found.code not in self.exercise.expected_lints:
+            return found.problem
+        p = found.problem
+        return Problem(
+            f"{p.message} — as this exercise asks",
+            p.field,
+            p.line,
+            p.column,
+            p.severity,
+            "",
+            p.file,
+        )
 
     def _run(self, check: dict[str, Any], answer: Answer) -> list[CheckResult]:
         if "resource" in check:

@@ -19,10 +19,23 @@ from k8slearn.problems import Problem
 DNS_LABELS = {"k8s-app": "kube-dns"}
 
 
+# What each lint is called, for an exercise to declare the ones its task expects.
+LINT_CODES = (
+    "split-peers",
+    "select-all",
+    "dns-blocked",
+    "wrong-namespace",
+    "selects-nothing",
+    "peer-selects-nothing",
+    "service-selects-nothing",
+)
+
+
 @dataclass(frozen=True)
 class Lint:
     manifest: Manifest  # the object the warning is about
     problem: Problem
+    code: str  # one of LINT_CODES
 
 
 def lint(manifests: Iterable[Manifest], world: World | None = None) -> list[Lint]:
@@ -48,8 +61,8 @@ def lint(manifests: Iterable[Manifest], world: World | None = None) -> list[Lint
     return out
 
 
-def _warn(m: Manifest, path: tuple, message: str, hint: str = "") -> Lint:
-    return Lint(m, m.doc.problem(path, message, severity="warning", hint=hint))
+def _warn(m: Manifest, code: str, path: tuple, message: str, hint: str = "") -> Lint:
+    return Lint(m, m.doc.problem(path, message, severity="warning", hint=hint), code)
 
 
 def _rules(policy: NetworkPolicy):
@@ -72,6 +85,7 @@ def _split_peers(m: Manifest, policy: NetworkPolicy) -> list[Lint]:
                 out.append(
                     _warn(
                         m,
+                        "split-peers",
                         ("spec", direction, i, key, j),
                         f"namespaceSelector and podSelector are two separate `{key}` peers here, so they "
                         "are ORed: any pod of the selected namespaces, or the selected pods of "
@@ -96,6 +110,7 @@ def _select_all(m: Manifest, policy: NetworkPolicy) -> list[Lint]:
     return [
         _warn(
             m,
+            "select-all",
             ("spec", "podSelector"),
             f"`podSelector: {{}}` makes this policy apply to every pod of namespace {policy.namespace}",
             hint="if it is meant for some pods only, select them by label",
@@ -150,7 +165,7 @@ def _dns_blocked(policies: list[tuple[Manifest, NetworkPolicy]], world: World | 
                 f"this policy isolates egress and {who} can no longer reach DNS on {missing} "
                 "(kube-dns in kube-system)"
                 + (
-                    ": name lookups such as `web.shop` will fail"
+                    ": name lookups such as `kubernetes.default` will fail"
                     if protocol == "UDP"
                     else ": large DNS answers, which fall back to TCP, will fail"
                 )
@@ -170,7 +185,7 @@ def _dns_blocked(policies: list[tuple[Manifest, NetworkPolicy]], world: World | 
                 "this policy isolates egress and no egress rule allows DNS on "
                 + " and ".join(f"53/{proto}" for proto in missing)
                 + (
-                    ": the selected pods can no longer resolve names such as `web.shop`"
+                    ": the selected pods can no longer resolve names such as `kubernetes.default`"
                     if "UDP" in missing
                     else ": large DNS answers, which fall back to TCP, will fail"
                 )
@@ -178,6 +193,7 @@ def _dns_blocked(policies: list[tuple[Manifest, NetworkPolicy]], world: World | 
         out.append(
             _warn(
                 m,
+                "dns-blocked",
                 ("spec", "policyTypes"),
                 message,
                 hint="add an egress rule to kube-system pods labelled k8s-app: kube-dns on port 53, "
@@ -197,6 +213,7 @@ def _policy_selects_nothing(m: Manifest, policy: NetworkPolicy, world: World) ->
         return [
             _warn(
                 m,
+                "wrong-namespace",
                 ("metadata", "namespace")
                 if "namespace" in (m.doc.data.get("metadata") or {})
                 else ("metadata",),
@@ -209,6 +226,7 @@ def _policy_selects_nothing(m: Manifest, policy: NetworkPolicy, world: World) ->
     return [
         _warn(
             m,
+            "selects-nothing",
             ("spec", "podSelector"),
             f"the podSelector ({policy.pod_selector.describe()}) selects no pod of namespace "
             f"{policy.namespace}, so this policy changes nothing",
@@ -231,6 +249,7 @@ def _peers_select_nothing(m: Manifest, policy: NetworkPolicy, world: World) -> l
                 out.append(
                     _warn(
                         m,
+                        "peer-selects-nothing",
                         (*path, "namespaceSelector"),
                         f"no namespace has labels {selector.describe()}",
                         hint="every namespace carries `kubernetes.io/metadata.name: <its name>`; "
@@ -241,6 +260,7 @@ def _peers_select_nothing(m: Manifest, policy: NetworkPolicy, world: World) -> l
                 out.append(
                     _warn(
                         m,
+                        "peer-selects-nothing",
                         path,
                         f"this peer ({peer.describe(policy.namespace)}) matches no pod",
                         hint="compare its selectors with the pods' labels and namespaces",
@@ -257,6 +277,7 @@ def _service_selects_nothing(m: Manifest, svc: Service, world: World) -> list[Li
         return [
             _warn(
                 m,
+                "service-selects-nothing",
                 ("spec", "selector"),
                 "`selector: {}` selects nothing: an empty selector is stored as no selector, so the "
                 'Service gets no endpoints (it does not mean "every pod")',
@@ -273,6 +294,7 @@ def _service_selects_nothing(m: Manifest, svc: Service, world: World) -> list[Li
         return [
             _warn(
                 m,
+                "wrong-namespace",
                 ("metadata",),
                 f"the Service is in namespace {svc.namespace}, but the pods its selector matches are in "
                 f"{', '.join(elsewhere)}: a Service only selects pods of its own namespace",
@@ -282,6 +304,7 @@ def _service_selects_nothing(m: Manifest, svc: Service, world: World) -> list[Li
     return [
         _warn(
             m,
+            "service-selects-nothing",
             ("spec", "selector"),
             f"the selector {wanted.describe()} matches no pod, so the Service has no endpoints",
             hint="compare it with the pods' labels",

@@ -61,6 +61,7 @@ class Exercise:
     wrong_answers: list[WrongAnswer] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     accept_mutants: list[AcceptedMutant] = field(default_factory=list)
+    expected_lints: list[str] = field(default_factory=list)  # warnings the task itself asks for
     doc: Document | None = None  # where each field of the exercise file was written
 
     @property
@@ -330,6 +331,7 @@ class PackReader:
                 AcceptedMutant(a["mutant"], a["why"], doc.line_of(("accept_mutants", i)))
                 for i, a in enumerate(data.get("accept_mutants") or [])
             ],
+            expected_lints=list(data.get("expected_lints") or []),
             doc=doc,
         )
 

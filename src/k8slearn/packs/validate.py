@@ -90,6 +90,7 @@ def validate_pack(root: Path, *, mutate: bool = True, strict: bool = False) -> P
         except ExerciseError as exc:
             report.problems.append(Problem(str(exc), file=file, line=ex.line_of("scenario")))
             continue
+        report.problems.extend(_contradicting_lints(ex, grade, file))
         if grade.passed:
             report.solutions_passed += 1
         else:
@@ -123,6 +124,36 @@ def validate_pack(root: Path, *, mutate: bool = True, strict: bool = False) -> P
         if mutate and grade.passed:
             _mutation_test(report, grader, file, strict)
     return report
+
+
+def _contradicting_lints(ex, grade, file: str) -> list[Problem]:
+    """A warning on the model solution tells learners to undo what the task asks: declare it."""
+    out = []
+    for found in grade.lints:
+        if found.code not in ex.expected_lints:
+            out.append(
+                Problem(
+                    f'exercise {ex.id}: the solution gets the warning "{found.problem.text()}", '
+                    "which tells a learner who solved it to change it",
+                    file=file,
+                    line=ex.line_of("solution"),
+                    hint=f"fix the solution, or declare it: `expected_lints: [{found.code}]`",
+                )
+            )
+    fired = {found.code for found in grade.lints}
+    for code in ex.expected_lints:
+        if code not in fired:
+            out.append(
+                Problem(
+                    f"exercise {ex.id}: expected_lints names {code!r}, but the solution does not "
+                    "get that warning",
+                    file=file,
+                    line=ex.line_of("expected_lints"),
+                    severity="warning",
+                    hint="remove it from expected_lints",
+                )
+            )
+    return out
 
 
 # Lists whose order means nothing to the API server: a check that picks an item by its
