@@ -781,3 +781,29 @@ def test_a_lint_on_the_solution_must_be_expected_by_the_exercise(tmp_path):
     )
     [stale] = validate_pack(root, mutate=False).problems
     assert stale.severity == "warning" and "'split-peers'" in stale.message
+
+
+def test_the_first_hint_must_not_give_the_answer_away(tmp_path):
+    root = scaffold(tmp_path)
+    ex_file = root / EXERCISE
+    edit(
+        ex_file,
+        '  - "A Service\'s `selector` is a plain map of labels."',
+        '  - "Give it `sessionAffinity: ClientIP`."',
+    )
+    edit(
+        ex_file,
+        "        targetPort: 8080\n\nwrong_answers:",
+        "        targetPort: 8080\n    sessionAffinity: ClientIP\n\nwrong_answers:",
+    )
+    [warning] = validate_pack(root, mutate=False).problems
+    assert warning.severity == "warning"
+    assert "the first hint gives the answer away (sessionAffinity: ClientIP)" in warning.message
+    assert warning.line == line_of(ex_file, "- \"Give it `sessionAffinity")
+    # What the prompt already says is no giveaway: the same hint after the prompt names it.
+    edit(
+        ex_file,
+        "to port **8080** of the pods",
+        "to port **8080** of the pods, with sessionAffinity: ClientIP,",
+    )
+    assert validate_pack(root, mutate=False).problems == []

@@ -12,11 +12,13 @@ mutation score.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from k8slearn.grading.fieldpath import FieldPathError, parse
 from k8slearn.grading.grader import ExerciseError, Grader
+from k8slearn.manifests.loader import load_manifests
 from k8slearn.packs.format import Pack, load_pack, resolved
 from k8slearn.packs.mutation import MutationResult, mutation_test
 from k8slearn.problems import Problem
@@ -84,6 +86,7 @@ def validate_pack(root: Path, *, mutate: bool = True, strict: bool = False) -> P
             report.solutions_passed += not found  # a predict exercise's "solution" is the engine
             continue
         report.problems.extend(_positional_paths(ex, file))
+        report.problems.extend(_first_hint_gives_away(ex, file))
         try:
             grader = Grader(ex)
             grade = grader.grade(ex.solution)
@@ -124,6 +127,82 @@ def validate_pack(root: Path, *, mutate: bool = True, strict: bool = False) -> P
         if mutate and grade.passed:
             _mutation_test(report, grader, file, strict)
     return report
+
+
+_BOILERPLATE = {"apiVersion", "kind", "name", "namespace"}
+
+
+def _first_hint_gives_away(ex, file: str) -> list[Problem]:
+    """Hints go from gentle to explicit: the first must not hand over a line of the solution.
+
+    A line gives the answer away when the prompt does not already say it: a
+    `key: value` of the solution (`type: ExternalName`, `podSelector: {}`), a
+    value the prompt never names, written as code in the hint, or a field the
+    answer must leave out (`absent`).
+    """
+    if not ex.hints or ex.kind != "build":
+        return []
+    hint = ex.hints[0]
+    code = " ".join(re.findall(r"`([^`]*)`", hint))
+    prompt = ex.prompt
+    found: list[str] = []
+    for document in load_manifests(ex.solution).documents:
+        for key, value in _leaves(document.data):
+            if key in _BOILERPLATE:
+                continue
+            shown = _inline(value)
+            if shown in prompt:
+                continue  # the prompt says it already: repeating it gives nothing away
+            literal = f"{key}: {shown}" in hint
+            named = (
+                isinstance(value, str)
+                and len(value) > 2
+                and re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", code)
+            )
+            if literal or named:
+                found.append(f"{key}: {shown}")
+    for check in ex.expect:
+        for path in check.get("absent") or []:
+            field = re.split(r"[.\[\]]", path.rstrip("]"))[-1] or path
+            if re.search(rf"(?<![\w]){re.escape(field)}(?![\w])", code):
+                found.append(f"no {field}")
+    if not found:
+        return []
+    return [
+        Problem(
+            f"exercise {ex.id}: the first hint gives the answer away ({', '.join(dict.fromkeys(found))})",
+            file=file,
+            line=ex.line_of("hints", 0),
+            severity="warning",
+            hint="make the first hint point at the idea, and keep the answer's lines for the last",
+        )
+    ]
+
+
+def _leaves(data, key: str = ""):
+    """(key, value) for every field of a manifest, containers of values included."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield str(k), v
+            if isinstance(v, dict | list):
+                yield from _leaves(v, str(k))
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict | list):
+                yield from _leaves(item, key)
+            else:
+                yield key, item
+
+
+def _inline(value) -> str:
+    """A value as it is written inline in YAML: `{}`, `[Egress]`, `None`."""
+    if isinstance(value, dict):
+        return "{}" if not value else "{…}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _contradicting_lints(ex, grade, file: str) -> list[Problem]:
