@@ -1254,3 +1254,21 @@ def test_a_list_as_kubectl_get_prints_it_is_graded_by_its_items():
     broken = listed.replace("port: 80", "port: 0")
     failed = only_failure(grade([check], broken))
     assert f"line {lineno(broken, 'port: 0')}: spec.ports[0].port" in failed.message
+
+
+def test_answers_without_a_namespace_land_in_the_current_one():
+    check = {"service": "shop/web", "port": 80, "endpoints": ["shop/web-1", "shop/web-2"]}
+    bare = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n" + WEB_SPEC
+    from dataclasses import replace
+
+    in_default = exercise([check])
+    in_shop = replace(in_default, namespace="shop")
+    assert not Grader(in_default).grade(bare).passed  # it lands in default
+    assert Grader(in_shop).grade(bare).passed
+    # `check -n` overrides the exercise's namespace, as `kubectl -n` overrides the context…
+    assert Grader(in_default, "shop").grade(bare).passed
+    # …and, like kubectl, refuses an object that names another one.
+    failed = only_failure(Grader(in_default, "dev").grade(svc(WEB_SPEC)))
+    assert 'the namespace from the provided object "shop" does not match the namespace "dev"' in (
+        failed.message
+    )

@@ -799,7 +799,7 @@ def test_the_first_hint_must_not_give_the_answer_away(tmp_path):
     [warning] = validate_pack(root, mutate=False).problems
     assert warning.severity == "warning"
     assert "the first hint gives the answer away (sessionAffinity: ClientIP)" in warning.message
-    assert warning.line == line_of(ex_file, "- \"Give it `sessionAffinity")
+    assert warning.line == line_of(ex_file, '- "Give it `sessionAffinity')
     # What the prompt already says is no giveaway: the same hint after the prompt names it.
     edit(
         ex_file,
@@ -807,3 +807,13 @@ def test_the_first_hint_must_not_give_the_answer_away(tmp_path):
         "to port **8080** of the pods, with sessionAffinity: ClientIP,",
     )
     assert validate_pack(root, mutate=False).problems == []
+
+
+def test_the_current_namespace_must_be_in_the_scenario(tmp_path):
+    root = scaffold(tmp_path)
+    edit(root / EXERCISE, "\nscenario:", "\nnamespace: nowhere\nscenario:")
+    problems = [p for p in validate_pack(root, mutate=False).problems if p.is_error]
+    assert any(
+        "the current namespace 'nowhere' is not in the scenario" in p.message for p in problems
+    )
+    assert any(p.line == line_of(root / EXERCISE, "namespace: nowhere") for p in problems)

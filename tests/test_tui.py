@@ -391,3 +391,25 @@ async def test_f6_runs_the_verifier_with_progress_and_result(library, store, mon
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ExerciseScreen)
+
+
+async def test_the_current_namespace_is_shown_and_honoured(library, store):
+    # netpol-endport-range works in namespace games: an answer without a namespace lands there.
+    answer = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: match-allow-lobby
+spec:
+  podSelector: {matchLabels: {app: match}}
+  ingress:
+    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: lobby}}}]
+      ports: [{port: 7000, endPort: 7009}]
+"""
+    app = make_app(library, store, "netpol-endport-range")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.sub_title.endswith("· namespace: games")
+        await set_answer(app, pilot, answer)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert "PASSED" in results_text(app)

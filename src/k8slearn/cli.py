@@ -406,8 +406,21 @@ def list_command(packs: tuple[str, ...], output: str) -> None:
 @pack_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
 @click.option("--no-record", is_flag=True, help="Do not record this attempt in your progress.")
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    metavar="NS",
+    help="The current namespace, as `kubectl -n`: manifests without one land there "
+    "(default: the exercise's).",
+)
 def check(
-    exercise: str, answer_file: str, packs: tuple[str, ...], output: str, no_record: bool
+    exercise: str,
+    answer_file: str,
+    packs: tuple[str, ...],
+    output: str,
+    no_record: bool,
+    namespace: str | None,
 ) -> None:
     """Grade ANSWER_FILE as an answer to EXERCISE (`pack/exercise`, or a unique exercise id).
 
@@ -425,9 +438,13 @@ def check(
             f"{found.qualified_id} asks you to predict a table: open it in the app "
             f"(`k8slearn open {found.qualified_id}`)"
         )
+    from k8slearn.manifests import names
+
+    if namespace is not None and not names.is_dns1123_label(namespace):
+        raise InputError(f"{namespace!r} is not a namespace name (a DNS-1123 label)")
     text = read_input(answer_file)
     try:
-        grade = Grader(found).grade(text)
+        grade = Grader(found, namespace).grade(text)
     except ExerciseError as exc:
         raise InputError(f"the exercise is broken: {exc}") from None
     if not no_record:

@@ -270,7 +270,7 @@ def plan_verification(exercise: Exercise, answer_text: str | bytes) -> Plan:
             "cluster; fix it first (`k8slearn check` shows the same problems)",
             grade.problems,
         )
-    report = validate_text(answer_text)
+    report = validate_text(answer_text, grader.namespace)
     manifests = [m for m in report.manifests if m.valid and m.obj is not None]
     return _Planner(exercise, grader, grade.world, manifests, answer_text).build()
 

@@ -105,7 +105,7 @@ def solvable_by_kubectl(exercise: Exercise) -> bool:
     """
     from k8slearn.manifests.validate import validate_text
 
-    report = validate_text(exercise.solution)
+    report = validate_text(exercise.solution, exercise.namespace)
     if not report.valid or len(report.manifests) != 1 or report.manifests[0].kind != "Service":
         return False
     raw = report.manifests[0].doc.data

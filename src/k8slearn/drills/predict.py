@@ -90,11 +90,11 @@ def make_task(exercise: Exercise, rng: random.Random | None = None) -> PredictTa
             (w.answer, f"wrong answer {i + 1}") for i, w in enumerate(exercise.wrong_answers)
         ]
         # Only answers the API server accepts have a table to predict.
-        choices = [c for c in choices if validate_text(c[0]).valid]
+        choices = [c for c in choices if validate_text(c[0], exercise.namespace).valid]
         if not choices:
             raise PredictError(f"{exercise.qualified_id}: no valid manifest to predict from")
         text, source = rng.choice(choices)
-    report = validate_text(text)
+    report = validate_text(text, exercise.namespace)
     valid = [m for m in report.manifests if m.valid]
     if not valid:
         raise PredictError(f"{exercise.qualified_id}: no valid manifest to predict from")

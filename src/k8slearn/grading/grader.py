@@ -66,8 +66,11 @@ class ExerciseError(Exception):
 class Grader:
     """Grades answers to one exercise; the scenario and solution are built once."""
 
-    def __init__(self, exercise: Exercise):
+    def __init__(self, exercise: Exercise, namespace: str | None = None):
+        """`namespace` overrides the exercise's current namespace, as `kubectl -n` does."""
         self.exercise = exercise
+        self.namespace = namespace or exercise.namespace
+        self.namespace_given = namespace is not None
         scenario, problems = load_scenario(exercise.scenario)
         if scenario is None:
             text = "; ".join(p.text() for p in problems[:3])
@@ -78,7 +81,7 @@ class Grader:
     @property
     def solution(self) -> World:
         if self._solution is None:
-            report = validate_text(self.exercise.solution)
+            report = validate_text(self.exercise.solution, self.exercise.namespace)
             if not report.valid:
                 first = report.all_problems()[0]
                 raise ExerciseError(
@@ -102,10 +105,11 @@ class Grader:
 
     def grade(self, text: str | bytes) -> Grade:
         grade = Grade(self.exercise.qualified_id, passed=False)
-        report = validate_text(text)
+        report = validate_text(text, self.namespace)
         grade.warnings.extend(p for p in report.all_problems() if not p.is_error)
         errors = [p for p in report.all_problems() if p.is_error]
         errors += self.missing_namespaces(report.manifests)
+        errors += self._namespace_mismatches(report.manifests)
         if not report.manifests and not errors:
             errors.append(Problem("the answer holds no manifest", line=1))
         if errors:
@@ -161,6 +165,24 @@ class Grader:
         return [
             check_reachability(answer, self.solution, self.probe_ports(), reachability_scope(check))
         ]
+
+    def _namespace_mismatches(self, manifests: list[Manifest]) -> list[Problem]:
+        """What `kubectl apply -n NS` refuses: an object that names another namespace."""
+        if not self.namespace_given:
+            return []
+        out = []
+        for m in manifests:
+            written = m.written_namespace
+            if written is not None and written != self.namespace and m.kind != "Namespace":
+                out.append(
+                    m.doc.problem(
+                        ("metadata", "namespace"),
+                        f'the namespace from the provided object "{written}" does not match the '
+                        f'namespace "{self.namespace}"',
+                        hint=f"pass `-n {written}`, or remove `metadata.namespace`",
+                    )
+                )
+        return out
 
     def missing_namespaces(self, manifests: list[Manifest]) -> list[Problem]:
         created = {m.name for m in manifests if m.kind == "Namespace" and m.valid}

@@ -27,6 +27,7 @@ class Manifest:
     kind: str | None
     problems: list[Problem] = field(default_factory=list)
     obj: dict[str, Any] | None = None  # defaulted object, set only when valid
+    current_namespace: str = "default"  # where a manifest without a namespace lands
 
     @property
     def valid(self) -> bool:
@@ -46,7 +47,14 @@ class Manifest:
             return None
         meta = self.doc.data.get("metadata")
         ns = meta.get("namespace") if isinstance(meta, dict) else None
-        return ns if isinstance(ns, str) and ns else "default"
+        return ns if isinstance(ns, str) and ns else self.current_namespace
+
+    @property
+    def written_namespace(self) -> str | None:
+        """`metadata.namespace` as the learner wrote it, or None."""
+        meta = self.doc.data.get("metadata")
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        return ns if isinstance(ns, str) and ns else None
 
     @property
     def key(self) -> str:
@@ -71,10 +79,14 @@ class ValidationReport:
         return sorted(found, key=lambda p: (p.line or 0, p.column or 0))
 
 
-def check_document(doc: Document) -> Manifest:
-    """Validate one loaded document the way the API server would on create."""
+def check_document(doc: Document, namespace: str = "default") -> Manifest:
+    """Validate one loaded document the way the API server would on create.
+
+    `namespace` is the current namespace (kubectl's context or `-n`): a
+    namespaced object that names none lands there.
+    """
     api_version, kind, problems = identify(doc)
-    manifest = Manifest(doc=doc, kind=kind, problems=problems)
+    manifest = Manifest(doc=doc, kind=kind, problems=problems, current_namespace=namespace)
     if kind is None or api_version is None or any(p.is_error for p in problems):
         return manifest
     manifest.problems.extend(check_shape(doc, api_version, kind))
@@ -88,7 +100,7 @@ def check_document(doc: Document) -> Manifest:
     if kind in NAMESPACED:
         obj.setdefault("metadata", {})
         if not obj["metadata"].get("namespace"):
-            obj["metadata"]["namespace"] = "default"
+            obj["metadata"]["namespace"] = namespace
     manifest.problems.extend(check_rules(doc, kind, obj))
     if not any(p.is_error for p in manifest.problems):
         manifest.obj = obj
@@ -102,11 +114,11 @@ def _suffix(doc: Document) -> str:
     return "".join(c for c in digest if c.isalpha() or c.isdigit())[:5]
 
 
-def validate_text(text: str | bytes) -> ValidationReport:
-    """Load and validate every document of `text`."""
+def validate_text(text: str | bytes, namespace: str = "default") -> ValidationReport:
+    """Load and validate every document of `text`; `namespace` is the current namespace."""
     loaded = load_manifests(text)
     documents, problems = expand_lists(loaded.documents)
-    manifests = [check_document(doc) for doc in documents]
+    manifests = [check_document(doc, namespace) for doc in documents]
     problems = [*loaded.problems, *problems]
     seen: dict[str, Manifest] = {}
     for m in manifests:

@@ -62,6 +62,7 @@ class Exercise:
     tags: list[str] = field(default_factory=list)
     accept_mutants: list[AcceptedMutant] = field(default_factory=list)
     expected_lints: list[str] = field(default_factory=list)  # warnings the task itself asks for
+    namespace: str = "default"  # the current namespace: where answers without one land
     doc: Document | None = None  # where each field of the exercise file was written
 
     @property
@@ -332,6 +333,7 @@ class PackReader:
                 for i, a in enumerate(data.get("accept_mutants") or [])
             ],
             expected_lints=list(data.get("expected_lints") or []),
+            namespace=data.get("namespace") or "default",
             doc=doc,
         )
 

@@ -53,7 +53,7 @@ def mutation_test(grader: Grader) -> MutationResult:
     solution = grader.solution
     ports = grader.probe_ports()
     for mutant in mutants(docs, grader.scenario):
-        report = validate_text(mutant.text)
+        report = validate_text(mutant.text, exercise.namespace)
         if not report.valid or grader.missing_namespaces(report.manifests):
             result.refused += 1
             continue

@@ -93,6 +93,16 @@ def validate_pack(root: Path, *, mutate: bool = True, strict: bool = False) -> P
         except ExerciseError as exc:
             report.problems.append(Problem(str(exc), file=file, line=ex.line_of("scenario")))
             continue
+        if ex.namespace not in grader.scenario.namespaces:
+            report.problems.append(
+                Problem(
+                    f"exercise {ex.id}: the current namespace {ex.namespace!r} is not in the "
+                    "scenario",
+                    file=file,
+                    line=ex.line_of("namespace"),
+                    hint="add it under the scenario's `namespaces:`, or name one that is there",
+                )
+            )
         report.problems.extend(_contradicting_lints(ex, grade, file))
         if grade.passed:
             report.solutions_passed += 1
@@ -320,7 +330,7 @@ def _check_predict(ex, file: str) -> list[Problem]:
     from k8slearn.manifests.validate import validate_text
 
     problems = []
-    report = validate_text(ex.manifests)
+    report = validate_text(ex.manifests, ex.namespace)
     for p in report.all_problems():
         if p.is_error:
             problems.append(

@@ -112,7 +112,7 @@ class ExerciseScreen(DrillStep):
 
     def on_mount(self) -> None:
         self.title = "k8slearn"
-        self.sub_title = f"{self.exercise.qualified_id}"
+        self.sub_title = f"{self.exercise.qualified_id} · namespace: {self.exercise.namespace}"
         self.app.store.set_state("last_exercise", self.exercise.qualified_id)
         editor = self.query_one(AnswerEditor)
         editor.focus()
@@ -167,7 +167,7 @@ class ExerciseScreen(DrillStep):
 
     @work(thread=True, exclusive=True, group="validate")
     def _validate(self, text: str) -> None:
-        report = validate_text(text) if text.strip() else None
+        report = validate_text(text, self.exercise.namespace) if text.strip() else None
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_validation, report)
 
