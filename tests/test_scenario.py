@@ -56,3 +56,61 @@ def test_declared_ports():
         "{containerPort: 53, protocol: UDP}]}, {name: b, ports: [{containerPort: 80}]}]\n"
     )
     assert scn.declared_ports() == [(53, "UDP"), (80, "TCP")]
+
+
+OBJECTS = """namespaces: [{name: shop}]
+pods:
+  - {name: web, namespace: shop, labels: {app: web}, ports: [{containerPort: 8080}]}
+  - {name: client, namespace: shop, labels: {app: client}}
+objects:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: shop}
+    spec:
+      selector: {app: web}
+      ports: [{port: 80, targetPort: 8080}]
+  - apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: web-from-nobody, namespace: shop}
+    spec:
+      podSelector: {matchLabels: {app: web}}
+      policyTypes: [Ingress]
+"""
+
+
+def test_objects_already_in_the_cluster():
+    from k8slearn.manifests.validate import validate_text
+    from k8slearn.model.world import World
+
+    scenario, problems = load_scenario(OBJECTS)
+    assert scenario is not None, problems
+    world = World(scenario)
+    svc = world.services.get("shop/web")
+    assert [b.pod.key for b in world.services.endpoints(svc, svc.ports[0])] == ["shop/web"]
+    assert not world.table([(8080, "TCP")]).allowed("shop/client", "shop/web", 8080)
+    # An answer that applies an object of the same kind, namespace and name replaces it.
+    opened = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: web-from-nobody, namespace: shop}\n"
+        "spec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{}]\n"
+    )
+    world = World(scenario, validate_text(opened).manifests)
+    assert world.table([(8080, "TCP")]).allowed("shop/client", "shop/web", 8080)
+    assert [p.key for p in world.policies] == ["shop/web-from-nobody"]
+
+
+def test_objects_are_validated_and_located():
+    text = OBJECTS.replace("ports: [{port: 80, targetPort: 8080}]", "ports: [{port: 0}]")
+    text += "  - {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: shop}}\n"
+    text += "  - apiVersion: v1\n    kind: Service\n    metadata: {name: x, namespace: nowhere}\n"
+    text += "    spec: {selector: {a: b}, ports: [{port: 1}]}\n"
+    scenario, problems = load_scenario(text)
+    assert scenario is None
+    found = {(p.field, p.line) for p in problems}
+    lines = text.splitlines()
+    assert (
+        "objects[0].spec.ports[0].port",
+        next(i for i, line in enumerate(lines, 1) if "port: 0" in line),
+    ) in found
+    assert any(f == "objects[2].kind" for f, _ in found)
+    assert any(f == "objects[3].metadata.namespace" for f, _ in found)

@@ -272,6 +272,9 @@ def plan_verification(exercise: Exercise, answer_text: str | bytes) -> Plan:
         )
     report = validate_text(answer_text, grader.namespace)
     manifests = [m for m in report.manifests if m.valid and m.obj is not None]
+    # The Services and policies the scenario already has go to the cluster too, unless the
+    # answer replaces them.
+    manifests = [*grader.scenario.kept_objects(manifests), *manifests]
     return _Planner(exercise, grader, grade.world, manifests, answer_text).build()
 
 

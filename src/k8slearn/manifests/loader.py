@@ -59,6 +59,13 @@ class Document:
                 return pos
         return None
 
+    def part(self, path: Path, data: Any, index: int) -> Document:
+        """The value at `path` as a document of its own that keeps its lines (a List's item)."""
+        n = len(path)
+        positions = {p[n:]: pos for p, pos in self.positions.items() if p[:n] == tuple(path)}
+        line = self.positions.get(tuple(path), (self.line, 1))[0]
+        return Document(data=data, index=index, line=line, positions=positions)
+
     def problem(self, path: Path, message: str, **kwargs: Any) -> Problem:
         """A Problem about `path` in this document, located at its line."""
         pos = self.position_of(path)
@@ -404,6 +411,5 @@ def expand_lists(documents: list[Document]) -> tuple[list[Document], list[Proble
                 continue
             if item_kind:  # a typed list: its items may leave out what the list says
                 item = {"apiVersion": data.get("apiVersion"), "kind": item_kind, **item}
-            positions = {path[2:]: pos for path, pos in doc.positions.items() if path[:2] == prefix}
-            out.append(Document(data=item, index=len(out), line=line, positions=positions))
+            out.append(doc.part(prefix, item, len(out)))
     return out, problems

@@ -8,6 +8,7 @@ A scenario is a small YAML file an exercise (or `k8slearn reach`) names:
                   ip: 10.244.1.5, ready: true,              # both optional
                   ports: [{containerPort: 80, name: http, protocol: TCP}]}]
     externals:  [{name: internet, ip: 93.184.216.34}]       # optional
+    objects:    [<a Service or NetworkPolicy manifest>, …]  # optional: already there
 
 Every namespace carries `kubernetes.io/metadata.name: <name>`, as the API
 server adds it; `default` and `kube-system` always exist.
@@ -16,14 +17,17 @@ server adds it; `default` and `kube-system` always exist.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from k8slearn.manifests import names
 from k8slearn.manifests.loader import Document, load_manifests
-from k8slearn.problems import Path, Problem
+from k8slearn.problems import Path, Problem, format_path
+
+if TYPE_CHECKING:
+    from k8slearn.manifests.validate import Manifest
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 BUILTIN_NAMESPACES = ("default", "kube-system")
@@ -92,12 +96,18 @@ class Scenario:
     pods: list[Pod]
     nodes: list[Node] = field(default_factory=list)
     externals: list[External] = field(default_factory=list)
+    objects: list[Manifest] = field(default_factory=list)  # Services and policies already there
 
     def pod(self, key: str) -> Pod | None:
         return next((p for p in self.pods if p.key == key), None)
 
     def external(self, name: str) -> External | None:
         return next((e for e in self.externals if e.name == name), None)
+
+    def kept_objects(self, manifests: Iterable[Manifest]) -> list[Manifest]:
+        """The objects already there that `manifests` do not replace, as `kubectl apply` would."""
+        replaced = {(m.kind, m.namespace, m.name) for m in manifests}
+        return [m for m in self.objects if (m.kind, m.namespace, m.name) not in replaced]
 
     def declared_ports(self) -> list[tuple[int, str]]:
         """Every distinct (port, protocol) some container declares, sorted."""
@@ -150,7 +160,7 @@ class _ScenarioReader:
         data = self.doc.data
         if not isinstance(data, dict):
             return None, [Problem("a scenario must be a mapping", line=1)]
-        known = {"namespaces", "pods", "nodes", "externals"}
+        known = {"namespaces", "pods", "nodes", "externals", "objects"}
         for key in data:
             if key not in known:
                 self.error(
@@ -171,9 +181,39 @@ class _ScenarioReader:
         nodes = self.nodes()
         externals = self.externals()
         pods = self.pods(namespaces)
+        objects = self.objects(namespaces)
         if self.problems:
             return None, self.problems
-        return Scenario(namespaces, pods, nodes, externals), []
+        return Scenario(namespaces, pods, nodes, externals, objects), []
+
+    def objects(self, namespaces: dict[str, Namespace]) -> list[Manifest]:
+        """Services and NetworkPolicies already in the cluster, validated as the API server would."""
+        from k8slearn.manifests.validate import check_document
+
+        out = []
+        for path, item in self.items("objects"):
+            manifest = check_document(self.doc.part(path, item, len(out)))
+            where = format_path(path)
+            self.problems.extend(
+                replace(p, field=f"{where}.{p.field}" if p.field else where)
+                for p in manifest.problems
+                if p.is_error
+            )
+            if manifest.kind not in (None, "Service", "NetworkPolicy"):
+                self.error(
+                    (*path, "kind"),
+                    f"a scenario's objects are Services and NetworkPolicies, not {manifest.kind}",
+                    hint="declare pods under `pods:` and namespaces under `namespaces:`",
+                )
+            elif manifest.valid and manifest.namespace not in namespaces:
+                self.error(
+                    (*path, "metadata", "namespace"),
+                    f"namespace {manifest.namespace!r} is not declared",
+                    hint="add it under `namespaces:`",
+                )
+            elif manifest.valid:
+                out.append(manifest)
+        return out
 
     def check_keys(self, path: Path, item: dict[str, Any], allowed: set[str]) -> None:
         for key in item:

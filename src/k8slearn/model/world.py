@@ -55,14 +55,15 @@ class World:
 
     def __init__(self, scenario: Scenario, manifests: Iterable[Manifest] = ()):
         manifests = [m for m in manifests if m.valid and m.obj is not None]
+        routing = [*scenario.kept_objects(manifests), *manifests]
         self._setup(
             _apply_workloads(scenario, manifests),
             [
                 NetworkPolicy.from_manifest(m.obj, m.doc)
-                for m in manifests
+                for m in routing
                 if m.kind == "NetworkPolicy"
             ],
-            [Service.from_manifest(m.obj) for m in manifests if m.kind == "Service"],
+            [Service.from_manifest(m.obj) for m in routing if m.kind == "Service"],
         )
 
     def _setup(
