@@ -214,3 +214,39 @@ def test_console_script_starts_without_heavy_imports():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_reach_to_service_via_a_node(files):
+    import json as _json
+
+    scenario = {
+        "namespaces": [{"name": "shop"}],
+        "nodes": [{"name": "n1", "ip": "172.18.0.2"}, {"name": "n2", "ip": "172.18.0.3"}],
+        "pods": [{"name": "gw", "namespace": "shop", "labels": {"app": "gw"}, "node": "n1"}],
+        "externals": [{"name": "customer", "ip": "203.0.113.5"}],
+    }
+    service = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: gw, namespace: shop}\nspec:\n"
+        "  type: NodePort\n  externalTrafficPolicy: Local\n  selector: {app: gw}\n"
+        "  ports: [{port: 443, targetPort: 8443}]\n"
+    )
+    args = [
+        "reach",
+        "--scenario",
+        files("s.yaml", _json.dumps(scenario)),
+        "-f",
+        files("svc.yaml", service),
+    ]
+    args += ["--to-service", "shop/gw", "-o", "json"]
+    cells = {
+        r["from"]: r["allowed"]
+        for r in _json.loads(run(*args, "--via-node", "n2").output)["results"]
+    }
+    assert cells["customer"] is False
+    cells = {
+        r["from"]: r["allowed"]
+        for r in _json.loads(run(*args, "--via-node", "n1").output)["results"]
+    }
+    assert cells["customer"] is True
+    bad = run(*args, "--via-node", "n9")
+    assert bad.exit_code == 2 and "no node 'n9' in the scenario (n1, n2)" in bad.output

@@ -285,3 +285,114 @@ spec:
     assert table.allowed("shop/web-1", "shop/dup", 8080) and not table.allowed(
         "shop/web-1", "shop/dup", 9090
     )
+
+
+# -- where pods run, and the traffic policies that keep traffic on a node ------------------------
+
+NODES = {
+    "namespaces": [{"name": "shop"}],
+    "nodes": [{"name": "node-1", "ip": "172.18.0.2"}, {"name": "node-2", "ip": "172.18.0.3"}],
+    "pods": [
+        {
+            "name": "gw-1",
+            "namespace": "shop",
+            "labels": {"app": "gw"},
+            "node": "node-1",
+            "ports": [{"containerPort": 8443}],
+        },
+        {
+            "name": "gw-2",
+            "namespace": "shop",
+            "labels": {"app": "gw"},
+            "node": "node-1",
+            "ports": [{"containerPort": 8443}],
+        },
+        {"name": "client-1", "namespace": "shop", "labels": {"app": "client"}, "node": "node-1"},
+        {"name": "client-2", "namespace": "shop", "labels": {"app": "client"}, "node": "node-2"},
+    ],
+    "externals": [{"name": "customer", "ip": "203.0.113.5"}],
+}
+
+
+def gateway(spec: str = "") -> str:
+    return (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: gw, namespace: shop}\nspec:\n"
+        f"  type: NodePort\n  selector: {{app: gw}}\n  ports: [{{port: 443, targetPort: 8443}}]\n{spec}"
+    )
+
+
+def test_pods_are_spread_over_the_nodes_unless_placed():
+    from k8slearn.model.scenario import load_scenario
+
+    spread = {**NODES, "pods": [{"name": f"p{i}"} for i in range(3)]}
+    scenario, _ = load_scenario(spread)
+    assert [p.node for p in scenario.pods] == ["node-1", "node-2", "node-1"]
+    _, problems = load_scenario({**NODES, "pods": [{"name": "p", "node": "node-9"}]})
+    assert [p.field for p in problems] == ["pods[0].node"]
+    assert "node 'node-9' is not declared" in problems[0].message
+
+
+def test_external_traffic_policy_local_keeps_the_client_and_the_node():
+    local = make_world(NODES, gateway("  externalTrafficPolicy: Local\n"))
+    through_1 = local.reach_service("customer", "shop/gw", 443, via_node="node-1")
+    assert through_1.answered() == ["shop/gw-1", "shop/gw-2"]
+    through_2 = local.reach_service("customer", "shop/gw", 443, via_node="node-2")
+    assert through_2.backends == [] and "runs none, so it drops the connection" in through_2.note
+    # With Cluster every node forwards, but the backend sees the node's address, not the client's.
+    only_customer = """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: gw, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: gw}}
+  ingress: [{from: [{ipBlock: {cidr: 203.0.113.0/24}}]}]
+"""
+    cluster = make_world(NODES, gateway() + only_customer)
+    snat = cluster.reach_service("customer", "shop/gw", 443, via_node="node-2")
+    assert not snat.allowed and "node node-2's (172.18.0.3)" in snat.note
+    kept = make_world(NODES, gateway("  externalTrafficPolicy: Local\n") + only_customer)
+    assert kept.reach_service("customer", "shop/gw", 443, via_node="node-1").allowed
+
+
+def test_internal_traffic_policy_local_keeps_pods_on_their_node():
+    world = make_world(NODES, gateway("  internalTrafficPolicy: Local\n"))
+    assert world.reach_service("shop/client-1", "shop/gw", 443).answered() == [
+        "shop/gw-1",
+        "shop/gw-2",
+    ]
+    dropped = world.reach_service("shop/client-2", "shop/gw", 443)
+    assert not dropped.allowed and "there are none, so it is dropped" in dropped.note
+    assert make_world(NODES, gateway()).reach_service("shop/client-2", "shop/gw", 443).allowed
+
+
+def test_session_affinity_says_a_client_sticks_to_one_backend():
+    world = make_world(
+        NODES,
+        gateway(
+            "  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}\n"
+        ),
+    )
+    reach = world.reach_service("shop/client-1", "shop/gw", 443)
+    assert (
+        "goes to the backend its first one reached, until it has been idle 10 minutes" in reach.note
+    )
+    assert world.services.describe(world.services.get("shop/gw"))["sessionAffinity"] == "ClientIP"
+
+
+def test_a_connectivity_cell_through_a_chosen_node():
+    from k8slearn.grading.checks import Answer, check_connectivity
+    from k8slearn.manifests.validate import validate_text
+
+    text = gateway("  externalTrafficPolicy: Local\n")
+    world = make_world(NODES, text)
+    answer = Answer(world, validate_text(text).manifests)
+    cells = [
+        {"from": "customer", "to": "svc:shop/gw", "port": 443, "node": "node-2", "allowed": False},
+        {"from": "customer", "to": "svc:shop/gw", "port": 443, "node": "node-1", "allowed": True},
+        {"from": "customer", "to": "svc:shop/gw", "port": 443, "node": "node-7", "allowed": True},
+    ]
+    results = check_connectivity({"connectivity": cells}, answer)
+    assert [r.passed for r in results] == [True, True, False]
+    assert results[0].name == "customer → svc:shop/gw:443 via node-2"
+    assert results[2].message == "there is no node node-7 in the scenario"

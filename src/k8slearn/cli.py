@@ -192,6 +192,14 @@ def _summary(obj: dict[str, Any]) -> str:
     help="Judge connections to a Service: which backends answer each source.",
 )
 @click.option(
+    "--via-node",
+    "via_node",
+    metavar="NODE",
+    default=None,
+    help="With --to-service: the node whose node port clients outside the cluster dial "
+    "(default: the first node).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Choice(["text", "json", "matrix"]),
@@ -204,6 +212,7 @@ def reach(
     ports: tuple[str, ...],
     explain: tuple[str, str, str] | None,
     to_service: str | None,
+    via_node: str | None,
     output: str,
 ) -> None:
     """Compute the truth table: which pods may connect to which, on which ports."""
@@ -221,7 +230,10 @@ def reach(
     if explain:
         _reach_explain(world, explain, output)
     elif to_service:
-        _reach_service(world, to_service, port_keys, output)
+        if via_node is not None and via_node not in {n.name for n in world.scenario.nodes}:
+            known = ", ".join(n.name for n in world.scenario.nodes)
+            raise click.UsageError(f"--via-node: no node {via_node!r} in the scenario ({known})")
+        _reach_service(world, to_service, port_keys, output, via_node)
     else:
         table = world.table(port_keys or None)
         if output == "json":
@@ -288,7 +300,7 @@ def _reach_explain(world, explain: tuple[str, str, str], output: str) -> None:
         _emit_json(result.to_dict())
 
 
-def _reach_service(world, key: str, port_keys, output: str) -> None:
+def _reach_service(world, key: str, port_keys, output: str, via_node: str | None = None) -> None:
     svc = world.services.get(key)
     if svc is None:
         known = ", ".join(sorted(world.services.services)) or "none"
@@ -297,7 +309,7 @@ def _reach_service(world, key: str, port_keys, output: str) -> None:
     results = []
     for port, protocol in wanted:
         for source in world.model.endpoints:
-            r = world.reach_service(source.key, key, port, protocol)
+            r = world.reach_service(source.key, key, port, protocol, via_node)
             results.append(
                 {
                     "from": source.key,

@@ -411,6 +411,11 @@ class _Predictor:
         raw = reach.allowed and dns
         if problem:
             return raw, problem
+        if svc.internal_traffic_policy == "Local":
+            return raw, (
+                f"svc:{key} keeps traffic on the client's node (internalTrafficPolicy: Local), and "
+                "the cluster places pods on nodes itself: the model's placement is not the cluster's"
+            )
         answers = []
         for pod, backend_port, ok in reach.backends:
             if not isinstance(pod, Pod):
@@ -445,6 +450,11 @@ class _Predictor:
         backends = self.world.services.endpoints(svc, sp)
         if not backends:
             return False, ""
+        if svc.external_traffic_policy == "Local":
+            return True, (
+                f"svc:{key} answers only on nodes that run a backend (externalTrafficPolicy: "
+                "Local), and the cluster places pods on nodes itself"
+            )
         isolated, _ = self.world.model.isolated()
         answers = []
         for b in backends:

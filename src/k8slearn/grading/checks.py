@@ -309,6 +309,8 @@ def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
     port, protocol = entry["port"], entry.get("protocol", "TCP")
     want = entry["allowed"]
     name = f"{src} → {dst}:{port}" + ("" if protocol == "TCP" else f"/{protocol}")
+    if entry.get("node"):
+        name += f" via {entry['node']}"
     if world.endpoint(src) is None:
         return CheckResult(
             name, False, f"{src} is not a pod (ns/name) or outside host of the scenario"
@@ -317,7 +319,10 @@ def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
         key = dst[4:]
         if world.services.get(key) is None:
             return CheckResult(name, False, f"there is no Service {key}, so nothing answers there")
-        reach = world.reach_service(src, key, port, protocol)
+        node = entry.get("node")
+        if node is not None and node not in {n.name for n in world.scenario.nodes}:
+            return CheckResult(name, False, f"there is no node {node} in the scenario")
+        reach = world.reach_service(src, key, port, protocol, node)
         answered = reach.answered()
         total = len(reach.backends)
         if want and total and len(answered) == total:

@@ -203,8 +203,9 @@ def compare_services(answer: World, solution: World, key: str) -> list[ServiceDi
     one label changed); the ports; where each port sends traffic on every pod both
     select; the node ports and cluster IP the solution fixes (one the answer fixes
     where the solution lets the allocator choose is an `allocation` difference);
-    and the fields that change how traffic flows (traffic policies, publishing
-    not-ready pods, node ports for a LoadBalancer). Port names are not compared:
+    and the fields that change where traffic can go (traffic policies,
+    publishing not-ready pods, node ports for a LoadBalancer). Session affinity
+    only changes which backend a client keeps: check it with `fields`. Port names are not compared:
     an exercise that cares checks them with `fields`.
     """
     mine, theirs = answer.services.get(key), solution.services.get(key)

@@ -58,6 +58,7 @@ class Pod:
     ip: str
     ready: bool = True
     ports: tuple[ContainerPort, ...] = ()
+    node: str = ""  # where it runs; traffic policies that keep traffic local depend on it
 
     @property
     def key(self) -> str:
@@ -180,7 +181,7 @@ class _ScenarioReader:
             namespaces[name] = namespace(name, labels)
         nodes = self.nodes()
         externals = self.externals()
-        pods = self.pods(namespaces)
+        pods = self.pods(namespaces, nodes)
         objects = self.objects(namespaces)
         if self.problems:
             return None, self.problems
@@ -282,13 +283,15 @@ class _ScenarioReader:
                 externals.append(External(name, ip))
         return externals
 
-    def pods(self, namespaces: dict[str, Namespace]) -> list[Pod]:
+    def pods(self, namespaces: dict[str, Namespace], nodes: list[Node]) -> list[Pod]:
         pods: list[Pod] = []
         pending: list[tuple[Path, dict[str, Any], str, str]] = []
         taken: set[str] = set()
         seen: set[str] = set()
         for path, item in self.items("pods"):
-            self.check_keys(path, item, {"name", "namespace", "labels", "ip", "ready", "ports"})
+            self.check_keys(
+                path, item, {"name", "namespace", "labels", "ip", "ready", "ports", "node"}
+            )
             name = self.name(path, item, names.is_dns1123_subdomain, "a DNS-1123 subdomain")
             ns = item.get("namespace", "default")
             if not isinstance(ns, str):
@@ -314,10 +317,18 @@ class _ScenarioReader:
                 taken.add(ip)
             pending.append((path, item, ns, ip))
         addresses = free_pod_ips(taken)
-        for path, item, ns, ip in pending:
+        node_names = [n.name for n in nodes]
+        for i, (path, item, ns, ip) in enumerate(pending):
             ready = item.get("ready", True)
             if not isinstance(ready, bool):
                 self.error((*path, "ready"), "must be true or false")
+            node = item.get("node")
+            if node is not None and node not in node_names:
+                self.error(
+                    (*path, "node"),
+                    f"node {node!r} is not declared",
+                    hint="the scenario's nodes are " + ", ".join(node_names),
+                )
             pods.append(
                 Pod(
                     namespace=ns,
@@ -326,6 +337,8 @@ class _ScenarioReader:
                     ip=ip or next(addresses),
                     ready=bool(ready),
                     ports=self.ports((*path, "ports"), item.get("ports")),
+                    # Unplaced pods are spread over the nodes in turn, as a scheduler would.
+                    node=node if isinstance(node, str) else node_names[i % len(node_names)],
                 )
             )
         return pods

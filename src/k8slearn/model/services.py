@@ -56,6 +56,8 @@ class Service:
     external_name: str | None = None
     external_traffic_policy: str | None = None
     internal_traffic_policy: str | None = None
+    session_affinity: str = "None"  # "ClientIP": a client's connections stick to one backend
+    affinity_timeout: int | None = None  # seconds, with ClientIP
     publish_not_ready: bool = False
     allocate_node_ports: bool = True  # LoadBalancer's allocateLoadBalancerNodePorts
 
@@ -90,6 +92,12 @@ class Service:
             external_name=spec.get("externalName"),
             external_traffic_policy=spec.get("externalTrafficPolicy"),
             internal_traffic_policy=spec.get("internalTrafficPolicy"),
+            session_affinity=spec.get("sessionAffinity") or "None",
+            affinity_timeout=(
+                ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get(
+                    "timeoutSeconds"
+                )
+            ),
             publish_not_ready=bool(spec.get("publishNotReadyAddresses")),
             allocate_node_ports=spec.get("allocateLoadBalancerNodePorts") is not False,
         )
@@ -268,6 +276,7 @@ class ServiceIndex:
             "service": svc.key,
             "type": svc.type,
             "clusterIP": "None" if svc.headless else self.cluster_ip(svc),
+            "sessionAffinity": svc.session_affinity,
             "dns": self.dns(svc).name,
             "ports": [
                 {

@@ -20,6 +20,7 @@ from k8slearn.model.reachability import PortKey, ReachabilityModel, TruthTable
 from k8slearn.model.scenario import (
     ContainerPort,
     External,
+    Node,
     Pod,
     Scenario,
     free_pod_ips,
@@ -105,7 +106,12 @@ class World:
         return explain_connection(self.scenario, self.policies, source, destination, port, protocol)
 
     def reach_service(
-        self, src: str, service_key: str, port: int, protocol: str = "TCP"
+        self,
+        src: str,
+        service_key: str,
+        port: int,
+        protocol: str = "TCP",
+        via_node: str | None = None,
     ) -> ServiceReach:
         """Judge a connection to a Service where it really lands: each backend pod.
 
@@ -115,9 +121,14 @@ class World:
         * headless: no virtual IP and no proxy — DNS hands out the pods' IPs and the
           client dials them on the port it chose, without targetPort translation;
         * ExternalName: a DNS alias; the client connects to the named host itself;
-        * from outside the cluster a ClusterIP cannot be reached at all; through a
-          NodePort or LoadBalancer with `externalTrafficPolicy: Cluster` the client's
-          address is replaced by the node's, with `Local` it is kept.
+        * from outside the cluster a ClusterIP cannot be reached at all; a client
+          outside dials the node port of one node (`via_node`, by default the first):
+          with `externalTrafficPolicy: Cluster` the node forwards to any backend and
+          replaces the client's address by its own; with `Local` it keeps the
+          address but only forwards to backends on that node, and drops the
+          connection when it has none;
+        * from a pod, `internalTrafficPolicy: Local` keeps the connection to the
+          backends on the pod's own node, and drops it when there are none there.
         """
         source = self.endpoint(src)
         svc = self.services.get(service_key)
@@ -159,13 +170,36 @@ class World:
             if not targets:
                 reach.note = f"{svc.key} has no endpoints on port {sp.label()}."
         judged_source: Endpoint = source
-        if outside and svc.external_traffic_policy != "Local" and self.scenario.nodes:
-            node = self.scenario.nodes[0]
-            judged_source = External(node.name, node.ip)
+        if outside and self.scenario.nodes:
+            node = self.node(via_node)
+            if svc.external_traffic_policy == "Local":
+                targets = [(p, tp) for p, tp in targets if p.node == node.name]
+                reach.note = (
+                    f"with externalTrafficPolicy: Local node {node.name} keeps the client's "
+                    "address and forwards only to backends on itself"
+                    + ("." if targets else "; it runs none, so it drops the connection.")
+                )
+            else:
+                judged_source = External(node.name, node.ip)
+                reach.note = (
+                    f"with externalTrafficPolicy: Cluster the client's address is replaced by "
+                    f"node {node.name}'s ({node.ip}) before the backend sees it."
+                )
+        elif isinstance(source, Pod) and svc.internal_traffic_policy == "Local" and targets:
+            local = [(p, tp) for p, tp in targets if p.node == source.node]
             reach.note = (
-                f"with externalTrafficPolicy: Cluster the client's address is replaced by the "
-                f"node's ({node.ip}) before the backend sees it."
+                f"with internalTrafficPolicy: Local a connection from {source.key} only goes to "
+                f"backends on its own node, {source.node}"
+                + ("." if local else "; there are none, so it is dropped.")
             )
+            targets = local
+        if svc.session_affinity == "ClientIP" and len(targets) > 1:
+            minutes = (svc.affinity_timeout or 10800) // 60
+            sticky = (
+                f"with sessionAffinity: ClientIP every connection from {source.ip} goes to the "
+                f"backend its first one reached, until it has been idle {minutes} minutes"
+            )
+            reach.note = f"{reach.note} {sticky}." if reach.note else f"{sticky}."
         for pod, target_port in targets:
             listening = not pod.ports or any(
                 cp.port == target_port and cp.protocol == protocol for cp in pod.ports
@@ -175,6 +209,15 @@ class World:
             ok = listening and self._allowed(judged_source, pod, target_port, protocol)
             reach.backends.append((pod, target_port, ok))
         return reach
+
+    def node(self, name: str | None = None) -> Node:
+        """The node called `name`, or the first one; KeyError for a node the scenario lacks."""
+        if name is None:
+            return self.scenario.nodes[0]
+        found = next((n for n in self.scenario.nodes if n.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        return found
 
     def _allowed(self, source: Endpoint, destination: Endpoint, port: int, protocol: str) -> bool:
         """The policies' verdict on one connection (the same as the truth table's cell)."""
@@ -222,12 +265,15 @@ def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
         return scenario
     ips = free_pod_ips(taken)  # the same pod range the scenario's pods come from, as on kind
     by_key = {p.key: p for p in pods}
-    for ns, name, labels, ports in added:
+    nodes = [n.name for n in scenario.nodes] or [""]
+    for i, (ns, name, labels, ports) in enumerate(added):
         if ns not in namespaces:
             namespaces[ns] = namespace(ns)
         labels = {k: "" if v is None else str(v) for k, v in labels.items()}
-        pod = Pod(ns, name, MappingProxyType(labels), next(ips), True, tuple(ports))
-        by_key.pop(pod.key, None)  # a Pod in the answer replaces the scenario's of that name
+        # A Pod in the answer replaces the scenario's of that name, on the same node.
+        before = by_key.pop(f"{ns}/{name}", None)
+        node = before.node if before is not None else nodes[i % len(nodes)]
+        pod = Pod(ns, name, MappingProxyType(labels), next(ips), True, tuple(ports), node)
         by_key[pod.key] = pod
     return replace(scenario, namespaces=namespaces, pods=list(by_key.values()))
 
