@@ -104,3 +104,42 @@ def test_no_lint_contradicts_a_deny_everything_exercise(exercises, exercise_id):
     [warning] = Grader(ex).grade(ex.solution).warnings
     assert warning.message.endswith("— as this exercise asks") and not warning.hint
     assert "kubernetes.default" in warning.message and "web.shop" not in warning.message
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "old", "new", "shown"),
+    [
+        # a second namespace of the ops team: naming `monitoring` leaves its Prometheus out
+        (
+            "netpol-and-vs-or",
+            "team: ops",
+            "kubernetes.io/metadata.name: monitoring",
+            "logging/prometheus",
+        ),
+        # the first guest address: an except one bit too narrow lets it in
+        ("netpol-ipblock-except", "203.0.113.128/25", "203.0.113.192/26", "guest-kiosk"),
+        # the ports just outside the range are declared
+        ("netpol-endport-range", "endPort: 7009", "endPort: 7010", "games/match-1:7010"),
+    ],
+)
+def test_scenarios_carry_the_decoys_that_expose_the_usual_mistakes(
+    exercises, exercise_id, old, new, shown
+):
+    ex = exercises[exercise_id]
+    answer = ex.solution.replace(old, new)
+    assert answer != ex.solution
+    [check] = [c for c in Grader(ex).grade(answer).failed_checks() if c.name == "whole truth table"]
+    # The mistake shows on the scenario's own pods and hosts, in the matrix the learner sees.
+    assert "connection(s) differ from the solution's" in check.message and shown in check.message
+
+
+def test_decoys_in_the_shared_scenarios():
+    from k8slearn.model.scenario import load_scenario
+
+    egress, _ = load_scenario((PACK / "scenarios/egress-lab.yaml").read_text())
+    dns_like = [p for p in egress.pods if p.labels.get("k8s-app") == "kube-dns"]
+    assert {p.namespace for p in dns_like} == {"kube-system", "payments"}
+    three, _ = load_scenario((PACK / "scenarios/three-tier.yaml").read_text())
+    assert any(p.labels.get("tier") == "backend" and p.namespace != "shop" for p in three.pods)
+    lb, _ = load_scenario((PACK / "scenarios/external-access.yaml").read_text())
+    assert {p.node for p in lb.pods if p.labels.get("app") == "gateway"} == {"node-1"}
