@@ -50,12 +50,29 @@ def line_of(text: str, needle: str) -> int:
 # -- the issue's subtly wrong answers now fail, each with a counterexample -------------------------
 
 
+def without_decoys(exercise, namespaces=(), externals=()):
+    """The exercise on its scenario without the decoys that show a mistake in the matrix, so
+    that only the comparison beyond the scenario can catch it."""
+    from dataclasses import replace
+
+    scenario = dict(exercise.scenario)
+    scenario["namespaces"] = [n for n in scenario["namespaces"] if n["name"] not in namespaces]
+    scenario["pods"] = [p for p in scenario["pods"] if p.get("namespace") not in namespaces]
+    scenario["externals"] = [e for e in scenario.get("externals", []) if e["name"] not in externals]
+    return Grader(replace(exercise, scenario=scenario))
+
+
 def test_namespace_by_name_instead_of_its_team_label(pack):
     answer = solution(pack, "netpol-and-vs-or").replace(
         "team: ops", "kubernetes.io/metadata.name: monitoring"
     )
-    check = failure(graded(pack, "netpol-and-vs-or", answer))
-    assert "all 546 connections of this scenario match the solution's" in check.message
+    # The pack's scenario shows it (a second ops namespace, logging, with its own Prometheus)…
+    shown = failure(graded(pack, "netpol-and-vs-or", answer))
+    assert "logging/prometheus → shop/api:9100/TCP is denied but should be allowed" in shown.message
+    # …and without that decoy, the comparison beyond the scenario still catches it.
+    grader = without_decoys(pack["netpol-and-vs-or"], namespaces={"logging"})
+    check = failure(grader.grade(answer))
+    assert "connections of this scenario match the solution's" in check.message
     assert "monitoring-2/prometheus → shop/api:9100/TCP would be refused by your answer" in (
         check.message
     )
@@ -69,7 +86,12 @@ def test_namespace_by_name_instead_of_its_team_label(pack):
 
 def test_except_that_leaves_part_of_the_guest_network_in(pack):
     answer = solution(pack, "netpol-ipblock-except").replace("203.0.113.128/25", "203.0.113.192/26")
-    check = failure(graded(pack, "netpol-ipblock-except", answer))
+    shown = failure(graded(pack, "netpol-ipblock-except", answer))
+    assert "guest-kiosk → shop/frontend:80/TCP is allowed but should be denied" in shown.message
+    grader = without_decoys(
+        pack["netpol-ipblock-except"], externals={"guest-kiosk", "office-printer", "next-door"}
+    )
+    check = failure(grader.grade(answer))
     assert "203.0.113.128 → shop/frontend:80/TCP would be allowed by your answer" in check.message
     assert "a host outside the cluster at 203.0.113.128, not in this scenario" in check.message
     assert check.line == line_of(answer, "- from:")
@@ -78,9 +100,18 @@ def test_except_that_leaves_part_of_the_guest_network_in(pack):
 def test_port_range_that_opens_a_thousand_more_ports(pack):
     answer = solution(pack, "netpol-endport-range").replace("port: 7000", "port: 6000")
     check = failure(graded(pack, "netpol-endport-range", answer))
-    assert "lobby/player → games/match-1:6000/TCP would be allowed" in check.message
-    assert "port 6000/TCP is not probed in this scenario" in check.message
+    # The scenario declares 6999 and 7010, just outside the range: the mistake shows there.
+    assert "lobby/player → games/match-1:6999/TCP is allowed but should be denied" in check.message
     assert "6000-7009/TCP" in check.message
+
+
+def test_a_port_no_pod_declares_is_probed_beyond_the_scenario():
+    wider = POLICY.replace("endPort: 8100", "endPort: 8101")
+    found = compare_policies(world(wider), world(POLICY), [(8080, "TCP")])
+    example = found.counterexample
+    assert example is not None and example.port == (8101, "TCP") and example.answer_allows
+    assert "port 8101/TCP" in [i.words for i in example.invented]
+    assert not found.scenario_differences
 
 
 @pytest.mark.parametrize(
@@ -111,11 +142,12 @@ def test_empty_namespace_selector_beside_a_pod_selector(pack, exercise, peer, la
         )
     assert answer != text
     check = failure(graded(pack, exercise, answer))
-    assert "would be allowed by your answer but not by the solution" in check.message
-    assert re.search(
-        r"is a copy of \S+ \([^)]*\) in namespace \S+, not in this scenario", check.message
-    )
     assert f"pods with {label} of every namespace" in check.message
+    if "not in this scenario" in check.message:  # the scenario has no such pod elsewhere
+        assert "would be allowed by your answer but not by the solution" in check.message
+        assert re.search(r"is a copy of \S+ \([^)]*\) in namespace \S+, not in this", check.message)
+    else:  # the scenario carries a decoy that shows it: another namespace's look-alike
+        assert "is allowed but should be denied" in check.message
 
 
 def test_node_port_picked_although_the_prompt_says_not_to(pack):
@@ -186,6 +218,8 @@ def test_one_policy_split_in_two_passes(pack):
 
 
 def test_over_scenario_narrows_the_comparison(pack):
+    from dataclasses import replace
+
     exercise = pack["netpol-and-vs-or"]
     narrowed = [
         {"reachability": {"compare": "solution", "over": "scenario"}}
@@ -193,9 +227,15 @@ def test_over_scenario_narrows_the_comparison(pack):
         else check
         for check in exercise.expect
     ]
-    answer = exercise.solution.replace("team: ops", "kubernetes.io/metadata.name: monitoring")
-    from dataclasses import replace
-
+    # A Prometheus that is not a canary: no pod of the scenario carries a `tier` label, so only
+    # beyond the scenario does that differ.
+    answer = exercise.solution.replace(
+        "              app: prometheus\n",
+        "              app: prometheus\n            matchExpressions:\n"
+        "              - {key: tier, operator: NotIn, values: [canary]}\n",
+    )
+    assert answer != exercise.solution
+    assert not graded(pack, "netpol-and-vs-or", answer).passed
     grade = Grader(replace(exercise, expect=narrowed)).grade(answer)
     assert grade.passed, [c.message for c in grade.failed_checks()]
 

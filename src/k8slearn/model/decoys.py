@@ -149,6 +149,10 @@ class Universe:
     invented: dict[str, Invented] = field(default_factory=dict)  # by endpoint key
     invented_namespaces: dict[str, Invented] = field(default_factory=dict)  # by name
     invented_ports: dict[PortKey, Invented] = field(default_factory=dict)
+    # Copies that took a label value some selector mentions: another app's pod wearing this
+    # one's label. Its container ports are its own app's, so it cannot say what a port *name*
+    # means for the pods that label is meant for.
+    adopted: set[str] = field(default_factory=set)
 
     def extend(self, scenario: Scenario) -> Scenario:
         namespaces = dict(scenario.namespaces)
@@ -311,9 +315,11 @@ def _invent_pods(
         _pod_class(p, namespaces[p.namespace], vocab) for p in real if p.namespace in namespaces
     }
     taken = {p.key for p in real}
-    offers: list[tuple[int, Pod, str]] = []
+    offers: list[tuple[int, Pod, str, bool]] = []
 
-    def offer(seed: Pod, ns: str, labels: dict[str, str], words: str, cost: int) -> Pod | None:
+    def offer(
+        seed: Pod, ns: str, labels: dict[str, str], words: str, cost: int, adopted: bool = False
+    ) -> Pod | None:
         name = seed.name
         if f"{ns}/{name}" in taken:
             used = {key.split("/", 1)[1] for key in taken if key.startswith(f"{ns}/")}
@@ -324,7 +330,7 @@ def _invent_pods(
             return None
         seen.add(cls)
         taken.add(pod.key)
-        offers.append((cost, pod, words))
+        offers.append((cost, pod, words, adopted))
         return pod
 
     def synthesized() -> list[_Seed]:
@@ -347,18 +353,22 @@ def _invent_pods(
         shown = _show_labels(labels) or "no labels"
         for key in sorted(vocab.pod_labels):
             mentioned = vocab.pod_labels[key]
-            changes: list[tuple[dict[str, str], str]] = []
+            # (labels, words, adopted: takes a value a selector mentions, moving into it)
+            changes: list[tuple[dict[str, str], str, bool]] = []
             fresh = _fresh_value(mentioned)
             if key in labels:
-                changes.append((_without(labels, key), f"without the label {key}"))
+                changes.append((_without(labels, key), f"without the label {key}", False))
                 changes.append(
                     (
                         {**labels, key: fresh},
                         f"labelled {key}={fresh} instead of {key}={labels[key]}",
+                        False,
                     )
                 )
             else:  # `Exists` and `DoesNotExist` tell a pod with the key from one without
-                changes.append(({**labels, key: fresh}, f"with the label {key}={fresh} added"))
+                changes.append(
+                    ({**labels, key: fresh}, f"with the label {key}={fresh} added", False)
+                )
             for value in sorted(mentioned):
                 if labels.get(key) != value:
                     change = (
@@ -366,13 +376,13 @@ def _invent_pods(
                         if key in labels
                         else f"with the label {key}={value} added"
                     )
-                    changes.append(({**labels, key: value}, change))
-            for new_labels, change in changes:
+                    changes.append(({**labels, key: value}, change, True))
+            for new_labels, change, adopted in changes:
                 if seed.cost == 0:
                     words = f"{seed.words} {change}"
                 else:
                     words = f"a new pod labelled {_show_labels(new_labels) or '(nothing)'} in namespace {pod.namespace}"
-                offer(pod, pod.namespace, new_labels, words, seed.cost + 1)
+                offer(pod, pod.namespace, new_labels, words, seed.cost + 1, adopted)
         for ns in namespaces.values():
             if ns.name == pod.namespace:
                 continue
@@ -392,10 +402,12 @@ def _invent_pods(
         vary(seed)
     offers.sort(key=lambda o: o[0])  # stable: the closest to the scenario first
     ips = free_pod_ips({p.ip for p in real})
-    for cost, pod, words in offers[:MAX_INVENTED_PODS]:
+    for cost, pod, words, adopted in offers[:MAX_INVENTED_PODS]:
         pod = replace(pod, ip=next(ips))
         universe.pods.append(pod)
         universe.invented[pod.key] = Invented(pod.key, words, cost)
+        if adopted:
+            universe.adopted.add(pod.key)
 
 
 # -- hosts outside the cluster --------------------------------------------------------------------

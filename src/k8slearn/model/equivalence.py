@@ -17,7 +17,10 @@ Two rules keep the invented cells fair:
 * an invented pod is judged as a destination only on the ports it declares
   (a copy keeps the ports of its original); one that declares none is judged
   as a destination only when no rule on either side names a port, since a
-  named port resolves on no such pod;
+  named port resolves on no such pod; and when a rule names a port, neither is
+  a copy that took another app's label value (a frontend copy labelled
+  app=api): its port names are the frontend's, not what `http` means on the
+  api pods;
 * two hosts outside the cluster are no pair, as in every truth table.
 """
 
@@ -102,6 +105,8 @@ class _Comparer:
                 continue
             pod = self.endpoints[i]
             assert isinstance(pod, Pod)
+            if self.named and pod.key in self.universe.adopted:
+                continue
             if pod.ports:
                 if any((cp.port, cp.protocol) == port for cp in pod.ports):
                     mask |= 1 << i
