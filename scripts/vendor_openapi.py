@@ -3,7 +3,7 @@
 The shapes come from the `kubernetes-validate` package, which bundles the
 Kubernetes OpenAPI schemas in a strict form (unknown fields rejected, as
 `kubectl apply` does with strict field validation). Shipping the whole
-package would add about 100 MB; k8slearn needs five kinds, so this script
+package would add about 100 MB; k8slearn needs eight kinds, so this script
 copies only their definitions, without descriptions, into
 `src/k8slearn/manifests/openapi/`. Run it by hand when moving to a newer
 Kubernetes release:
@@ -25,6 +25,9 @@ KINDS = {
     ("v1", "Namespace"): "namespace-v1.json",
     ("v1", "Pod"): "pod-v1.json",
     ("apps/v1", "Deployment"): "deployment-apps-v1.json",
+    ("apps/v1", "StatefulSet"): "statefulset-apps-v1.json",
+    ("discovery.k8s.io/v1", "EndpointSlice"): "endpointslice-discovery-v1.json",
+    ("v1", "Endpoints"): "endpoints-v1.json",
 }
 DROP = {"description", "$schema", "$id"}
 

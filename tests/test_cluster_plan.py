@@ -70,7 +70,7 @@ def test_namespaces_keep_their_names_and_labels_and_builtins_are_not_created(lib
     namespaces = {
         o["metadata"]["name"]: o["metadata"]["labels"] for o in objects_of(plan, "Namespace")
     }
-    assert set(namespaces) == {"shop", "monitoring", "dev", HELPER_NAMESPACE}
+    assert set(namespaces) == {"shop", "monitoring", "logging", "dev", HELPER_NAMESPACE}
     assert namespaces["monitoring"]["team"] == "ops"
     assert namespaces["dev"]["team"] == "dev"
     assert "kubernetes.io/metadata.name" not in namespaces["shop"]  # the API server sets it

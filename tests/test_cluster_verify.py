@@ -314,7 +314,7 @@ class FakeCluster:
             return False
         backends = world.services.endpoints(svc, sp)
         return bool(backends) and all(
-            self.verdict(world, source, b.pod.key, b.port, protocol) for b in backends
+            self.verdict(world, source, b.target.key, b.port, protocol) for b in backends
         )
 
     def node_reach(self, world, host, port, protocol) -> bool:
@@ -324,7 +324,7 @@ class FakeCluster:
                 if world.services.node_port(svc, sp) == port and sp.protocol == protocol:
                     backends = world.services.endpoints(svc, sp)
                     return bool(backends) and all(
-                        any(cp.port == b.port and cp.protocol == protocol for cp in b.pod.ports)
+                        any(cp.port == b.port and cp.protocol == protocol for cp in b.target.ports)
                         for b in backends
                     )
         return False

@@ -86,7 +86,7 @@ def test_objects_already_in_the_cluster():
     assert scenario is not None, problems
     world = World(scenario)
     svc = world.services.get("shop/web")
-    assert [b.pod.key for b in world.services.endpoints(svc, svc.ports[0])] == ["shop/web"]
+    assert [b.target.key for b in world.services.endpoints(svc, svc.ports[0])] == ["shop/web"]
     assert not world.table([(8080, "TCP")]).allowed("shop/client", "shop/web", 8080)
     # An answer that applies an object of the same kind, namespace and name replaces it.
     opened = (

@@ -62,7 +62,7 @@ def svc_world(spec: str, name: str = "web", ns: str = "shop"):
 
 def endpoints(w, svc, port=None):
     sp = svc.ports[0] if port is None else svc.port(number=port)
-    return [(b.pod.key, b.port) for b in w.services.endpoints(svc, sp)]
+    return [(b.target.key, b.port) for b in w.services.endpoints(svc, sp)]
 
 
 def test_named_target_port_resolves_per_pod_and_skips_unready_other_ns_and_protocol():

@@ -148,7 +148,8 @@ def _print_validation(name: str, report) -> None:
         _print_problem(name, p)
     for m in report.manifests:
         state = click.style("valid", fg="green") if m.valid else click.style("invalid", fg="red")
-        summary = f" ({_summary(m.obj)})" if m.valid and m.obj else ""
+        described = _summary(m.obj) if m.valid and m.obj else ""
+        summary = f" ({described})" if described else ""
         click.echo(f"{name}: {m.key}: {state}{summary}")
 
 
@@ -159,6 +160,13 @@ def _summary(obj: dict[str, Any]) -> str:
         return f"{spec.get('type')}, {len(ports)} port{'s' if len(ports) != 1 else ''}"
     if obj.get("kind") == "NetworkPolicy":
         return "policyTypes " + ", ".join(spec.get("policyTypes") or [])
+    if obj.get("kind") in ("Deployment", "StatefulSet"):
+        replicas = spec.get("replicas")
+        service = f", serviceName {spec['serviceName']}" if spec.get("serviceName") else ""
+        return f"{replicas} replica{'s' if replicas != 1 else ''}{service}"
+    if obj.get("kind") == "EndpointSlice":
+        count = len(obj.get("endpoints") or [])
+        return f"{obj.get('addressType')}, {count} endpoint{'s' if count != 1 else ''}"
     return ""
 
 

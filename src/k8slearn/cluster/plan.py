@@ -458,15 +458,17 @@ class _Predictor:
         isolated, _ = self.world.model.isolated()
         answers = []
         for b in backends:
-            problem = self.backend_problem(b.pod)
+            if not isinstance(b.target, Pod):
+                return True, f"svc:{key} sends traffic outside the cluster ({b.target.ip})"
+            problem = self.backend_problem(b.target)
             if problem:
                 return True, problem
-            if isolated >> self._index[b.pod.key] & 1:
+            if isolated >> self._index[b.target.key] & 1:
                 return True, (
-                    f"{b.pod.key} is isolated for ingress by a policy: whether a policy admits "
+                    f"{b.target.key} is isolated for ingress by a policy: whether a policy admits "
                     "connections from the node itself is left to the network plugin"
                 )
-            answers.append(self.serves(b.pod, b.port, protocol))
+            answers.append(self.serves(b.target, b.port, protocol))
         if any(answers) and not all(answers):
             return True, (
                 f"svc:{key} (only some backends listen on the target port): kube-proxy sends "

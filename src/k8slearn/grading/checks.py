@@ -17,6 +17,7 @@ from typing import Any
 
 from k8slearn.grading.fieldpath import FieldPathError, resolve, same_value
 from k8slearn.manifests.validate import Manifest
+from k8slearn.model.dns import resolve as resolve_name
 from k8slearn.model.equivalence import Difference, compare_policies, compare_services
 from k8slearn.model.explain import SELF_CONNECTION, Explanation, explain_connection
 from k8slearn.model.reachability import PortKey
@@ -191,7 +192,7 @@ def _test_endpoints(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
     expected = set(spec["endpoints"])
     if sp is None:
         return "" if not expected and not svc.ports else _no_port(spec, svc)
-    actual = {b.pod.key for b in answer.world.services.endpoints(svc, sp)}
+    actual = {b.target.key for b in answer.world.services.endpoints(svc, sp)}
     if actual == expected:
         return ""
     parts = []
@@ -294,6 +295,88 @@ _SERVICE_TESTS: dict[str, Callable[[dict[str, Any], Service, Answer], str]] = {
     "dns": _test_dns,
     "headless": _test_headless,
 }
+
+
+# -- dns -------------------------------------------------------------------------------------
+
+
+def check_dns(spec: dict[str, Any], answer: Answer) -> CheckResult:
+    """A name a pod asks cluster DNS for, and what it must resolve to (`[]`: no such name).
+
+    `resolves_to` lists pods (`ns/name`, standing for their IPs), addresses, or
+    the name an ExternalName alias points to; `from` is the namespace of the
+    asking pod, which completes short names (default: `default`).
+    """
+    name = spec["lookup"]
+    world = answer.world
+    asking = spec.get("from", "default")
+    found = resolve_name(world.services, name, asking)
+    wanted = {_dns_value(world, v) for v in spec["resolves_to"]}
+    got = set(found.values) if found is not None else set()
+    if found is not None and found.record == "CNAME":
+        got = {v.rstrip(".") for v in got}
+        wanted = {v.rstrip(".") for v in wanted}
+    title = f"lookup {name}" + (f" (from {asking})" if "from" in spec else "")
+    if got == wanted:
+        shown = ", ".join(_dns_shown(world, v) for v in sorted(got)) or "nothing (no such name)"
+        return CheckResult(title, True, f"{name} resolves to {shown}")
+    if found is None or not got:
+        return CheckResult(
+            title, False, f"{name} does not resolve: {_why_no_record(world, name, asking)}"
+        )
+    shown = ", ".join(_dns_shown(world, v) for v in sorted(got))
+    should = ", ".join(_dns_shown(world, v) for v in sorted(wanted)) or "nothing"
+    return CheckResult(title, False, f"{name} resolves to {shown}; it should be {should}")
+
+
+def _dns_value(world: World, value: str) -> str:
+    pod = world.scenario.pod(value) if "/" in value else None
+    return pod.ip if pod is not None else value
+
+
+def _dns_shown(world: World, value: str) -> str:
+    pod = next((p for p in world.scenario.pods if p.ip == value), None)
+    return f"{pod.key} ({value})" if pod is not None else value
+
+
+def _why_no_record(world: World, name: str, asking: str) -> str:
+    """The usual reasons a name is missing, checked against the answer's objects."""
+    from k8slearn.model.dns import SUFFIX, search_path
+
+    fqdns = [
+        n for n in [*search_path(name.rstrip("."), asking), name.rstrip(".")] if n.endswith(SUFFIX)
+    ]
+    for fqdn in fqdns:
+        parts = fqdn[: -len(SUFFIX)].split(".")
+        if len(parts) == 3:
+            hostname, service, namespace = parts
+            svc = world.services.get(f"{namespace}/{service}")
+            if svc is None:
+                continue
+            if not svc.headless:
+                return (
+                    f"pods get names under a Service only when it is headless; {svc.key} has a "
+                    "virtual IP (set `clusterIP: None`)"
+                )
+            pods = [
+                p
+                for p in world.scenario.pods
+                if p.namespace == namespace and p.hostname == hostname
+            ]
+            if not pods:
+                return f"no pod of namespace {namespace} has the hostname {hostname}"
+            pod = pods[0]
+            if pod.subdomain != service:
+                return (
+                    f"{pod.key}'s subdomain is {pod.subdomain or 'not set'}, not {service} (a "
+                    "StatefulSet sets it from its serviceName)"
+                )
+            if not svc.selects(pod):
+                return f"{svc.key}'s selector does not pick {pod.key}"
+            return f"{pod.key} is not ready, and {svc.key} does not publish not-ready addresses"
+        if len(parts) == 2 and world.services.get(f"{parts[1]}/{parts[0]}") is not None:
+            return "the Service has no ready endpoints, so its headless name has no address"
+    return "no Service (or pod under a headless Service) has that name"
 
 
 # -- connectivity ----------------------------------------------------------------------------

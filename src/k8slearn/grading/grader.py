@@ -17,6 +17,7 @@ from k8slearn.grading.checks import (
     Answer,
     CheckResult,
     check_connectivity,
+    check_dns,
     check_reachability,
     check_resource,
     check_service,
@@ -162,6 +163,8 @@ class Grader:
             return [check_service(check, answer, solution)]
         if "connectivity" in check:
             return check_connectivity(check, answer)
+        if "lookup" in check:
+            return [check_dns(check, answer)]
         return [
             check_reachability(answer, self.solution, self.probe_ports(), reachability_scope(check))
         ]

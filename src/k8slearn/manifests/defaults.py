@@ -164,10 +164,50 @@ def _deployment(obj: dict[str, Any]) -> None:
     _pod_spec(_child(_child(spec, "template"), "spec"))
 
 
+def _stateful_set(obj: dict[str, Any]) -> None:
+    """SetDefaults_StatefulSet (with MaxUnavailableStatefulSet on, as in v1.37)."""
+    spec = _child(obj, "spec")
+    _default(spec, "podManagementPolicy", "OrderedReady")
+    strategy = _child(spec, "updateStrategy")
+    if strategy.get("type") in (None, ""):
+        strategy["type"] = "RollingUpdate"
+        _child(strategy, "rollingUpdate")  # only then does an absent rollingUpdate become {}
+    rolling = strategy.get("rollingUpdate")
+    if strategy["type"] == "RollingUpdate" and isinstance(rolling, dict):
+        if rolling.get("partition") is None:
+            rolling["partition"] = 0
+        if rolling.get("maxUnavailable") is None:
+            rolling["maxUnavailable"] = 1
+    retention = _child(spec, "persistentVolumeClaimRetentionPolicy")
+    _default(retention, "whenDeleted", "Retain")
+    _default(retention, "whenScaled", "Retain")
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    if spec.get("revisionHistoryLimit") is None:
+        spec["revisionHistoryLimit"] = 10
+    _pod_spec(_child(_child(spec, "template"), "spec"))
+
+
+def _endpoint_slice(obj: dict[str, Any]) -> None:
+    for port in _items(obj, "ports"):
+        if port.get("name") is None:
+            port["name"] = ""
+        _default(port, "protocol", "TCP")
+
+
+def _endpoints(obj: dict[str, Any]) -> None:
+    for subset in _items(obj, "subsets"):
+        for port in _items(subset, "ports"):
+            _default(port, "protocol", "TCP")
+
+
 _DEFAULTERS = {
     "Service": _service,
     "NetworkPolicy": _network_policy,
     "Namespace": _namespace,
     "Pod": _pod,
     "Deployment": _deployment,
+    "StatefulSet": _stateful_set,
+    "EndpointSlice": _endpoint_slice,
+    "Endpoints": _endpoints,
 }

@@ -17,6 +17,7 @@ may be None anywhere (YAML null): None means "not set", as it does in Go.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -823,7 +824,7 @@ def _check_deployment(r: _Report, obj: dict[str, Any]) -> None:
     _check_labels(
         r, labels, ("spec", "template", "metadata", "labels"), ("spec", "template", "labels")
     )
-    _deployment_selector(r, spec.get("selector"), labels)
+    _workload_selector(r, spec.get("selector"), labels, "Deployment")
     pod_spec = _dict(template.get("spec"))
     _check_pod_spec(r, pod_spec, ("spec", "template", "spec"))
     restart = pod_spec.get("restartPolicy")
@@ -835,12 +836,13 @@ def _check_deployment(r: _Report, obj: dict[str, Any]) -> None:
         )
 
 
-def _deployment_selector(r: _Report, selector: Any, labels: dict[str, Any]) -> None:
+def _workload_selector(r: _Report, selector: Any, labels: dict[str, Any], kind: str) -> None:
+    """A Deployment's or StatefulSet's selector: required, not empty, matching the template."""
     path: Path = ("spec", "selector")
     if selector is None:
         r.error(
             path,
-            "is required: it tells the Deployment which Pods are its own",
+            f"is required: it tells the {kind} which Pods are its own",
             "add selector.matchLabels with the labels of spec.template.metadata.labels",
         )
         return
@@ -850,7 +852,7 @@ def _deployment_selector(r: _Report, selector: Any, labels: dict[str, Any]) -> N
     if not _dict(sel.get("matchLabels")) and not _list(sel.get("matchExpressions")):
         r.error(
             path,
-            "must not be empty: a Deployment selects its Pods by label",
+            f"must not be empty: a {kind} selects its Pods by label",
             "add selector.matchLabels with the labels of spec.template.metadata.labels",
         )
         return
@@ -878,10 +880,245 @@ def _check_namespace(r: _Report, obj: dict[str, Any]) -> None:
     _check_metadata(r, obj, "label", namespaced=False)
 
 
+# --- StatefulSet (pkg/apis/apps/validation: ValidateStatefulSetSpec) -------------------------
+
+
+def _check_stateful_set(r: _Report, obj: dict[str, Any]) -> None:
+    _check_metadata(r, obj, "label")  # a StatefulSet's name is a DNS label (its pods' hostnames)
+    spec = _dict(obj.get("spec"))
+    service_name = spec.get("serviceName")
+    if isinstance(service_name, str) and service_name:
+        _check_name(r, ("spec", "serviceName"), service_name, service_name, "label")
+    for key in ("replicas", "minReadySeconds"):
+        value = spec.get(key)
+        if _is_int(value) and value < 0:
+            r.error(("spec", key), f"{value}: must be greater than or equal to 0")
+    start = _dict(spec.get("ordinals")).get("start")
+    if _is_int(start) and start < 0:
+        r.error(("spec", "ordinals", "start"), f"{start}: must be greater than or equal to 0")
+    policy = spec.get("podManagementPolicy")
+    if policy not in ("OrderedReady", "Parallel"):
+        r.error(
+            ("spec", "podManagementPolicy"),
+            f"Invalid value: {policy!r}: must be 'OrderedReady' or 'Parallel'",
+            _did_you_mean(policy, ("OrderedReady", "Parallel")),
+        )
+    _stateful_set_update_strategy(r, _dict(spec.get("updateStrategy")))
+    retention = _dict(spec.get("persistentVolumeClaimRetentionPolicy"))
+    for key in ("whenDeleted", "whenScaled"):
+        value = retention.get(key)
+        if value not in ("Retain", "Delete"):
+            _not_supported(
+                r,
+                ("spec", "persistentVolumeClaimRetentionPolicy", key),
+                value,
+                ("Retain", "Delete"),
+                "a retention policy",
+            )
+    template = _dict(spec.get("template"))
+    labels = _dict(_dict(template.get("metadata")).get("labels"))
+    _check_labels(
+        r, labels, ("spec", "template", "metadata", "labels"), ("spec", "template", "labels")
+    )
+    _workload_selector(r, spec.get("selector"), labels, "StatefulSet")
+    pod_spec = _dict(template.get("spec"))
+    _check_pod_spec(r, pod_spec, ("spec", "template", "spec"))
+    restart = pod_spec.get("restartPolicy")
+    if restart != "Always":
+        _not_supported(
+            r, ("spec", "template", "spec", "restartPolicy"), restart, ("Always",), "a policy"
+        )
+    if pod_spec.get("activeDeadlineSeconds") is not None:
+        r.error(
+            ("spec", "template", "spec", "activeDeadlineSeconds"),
+            "Forbidden: activeDeadlineSeconds in StatefulSet is not Supported",
+        )
+
+
+def _stateful_set_update_strategy(r: _Report, strategy: dict[str, Any]) -> None:
+    path: Path = ("spec", "updateStrategy")
+    kind = strategy.get("type")
+    rolling = strategy.get("rollingUpdate")
+    if kind not in ("RollingUpdate", "OnDelete"):
+        r.error(path, f"Invalid value: {kind!r}: must be 'RollingUpdate' or 'OnDelete'")
+        return
+    if kind == "OnDelete" and rolling is not None:
+        r.error((*path, "rollingUpdate"), "only allowed for updateStrategy 'RollingUpdate'")
+        return
+    rolling = _dict(rolling)
+    partition = rolling.get("partition")
+    if _is_int(partition) and partition < 0:
+        r.error(
+            (*path, "rollingUpdate", "partition"),
+            f"{partition}: must be greater than or equal to 0",
+        )
+    unavailable = rolling.get("maxUnavailable")
+    where: Path = (*path, "rollingUpdate", "maxUnavailable")
+    if _is_int(unavailable):
+        if unavailable < 0:
+            r.error(where, f"{unavailable}: must be greater than or equal to 0")
+        elif unavailable == 0:
+            r.error(where, "Invalid value: 0: cannot be 0")
+    elif isinstance(unavailable, str):
+        match = re.fullmatch(r"([0-9]+)%", unavailable)
+        if match is None:
+            r.error(
+                where,
+                f"Invalid value: {unavailable!r}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%')",
+            )
+        elif int(match.group(1)) == 0:
+            r.error(where, f"Invalid value: {unavailable!r}: cannot be 0")
+        elif int(match.group(1)) > 100:
+            r.error(where, f"Invalid value: {unavailable!r}: must not be greater than 100%")
+
+
+# --- EndpointSlice (pkg/apis/discovery/validation) and Endpoints (ValidateEndpoints) ----------
+
+MAX_SLICE_ENDPOINTS = 1000
+MAX_ENDPOINT_ADDRESSES = 100
+MAX_SLICE_PORTS = 20000
+ADDRESS_TYPES = ("IPv4", "IPv6", "FQDN")
+
+
+def _check_endpoint_slice(r: _Report, obj: dict[str, Any]) -> None:
+    _check_metadata(r, obj, "subdomain")
+    address_type = obj.get("addressType")
+    if not address_type:
+        r.error(("addressType",), "Required value: IPv4, IPv6 or FQDN")
+    elif address_type not in ADDRESS_TYPES:
+        _not_supported(r, ("addressType",), address_type, ADDRESS_TYPES, "an address type")
+    endpoints = _list(obj.get("endpoints"))
+    if len(endpoints) > MAX_SLICE_ENDPOINTS:
+        r.error(
+            ("endpoints",),
+            f"Too many: {len(endpoints)}: must have at most {MAX_SLICE_ENDPOINTS} items",
+        )
+        endpoints = []
+    for i, raw in enumerate(endpoints):
+        endpoint = _dict(raw)
+        path: Path = ("endpoints", i)
+        addresses = _list(endpoint.get("addresses"))
+        if not addresses:
+            r.error((*path, "addresses"), "Required value: must contain at least 1 address")
+        elif len(addresses) > MAX_ENDPOINT_ADDRESSES:
+            r.error(
+                (*path, "addresses"),
+                f"Too many: {len(addresses)}: must have at most {MAX_ENDPOINT_ADDRESSES} items",
+            )
+        for j, address in enumerate(addresses[:MAX_ENDPOINT_ADDRESSES]):
+            _slice_address(r, (*path, "addresses", j), _str(address), address_type)
+        hostname = endpoint.get("hostname")
+        if isinstance(hostname, str) and hostname:
+            _check_name(r, (*path, "hostname"), hostname, hostname, "label")
+        node = endpoint.get("nodeName")
+        if isinstance(node, str) and node:
+            _check_name(r, (*path, "nodeName"), node, node, "subdomain")
+    ports = _list(obj.get("ports"))
+    if len(ports) > MAX_SLICE_PORTS:
+        r.error(("ports",), f"Too many: {len(ports)}: must have at most {MAX_SLICE_PORTS} items")
+        ports = []
+    names: set[str] = set()
+    for i, raw in enumerate(ports):
+        port = _dict(raw)
+        name = _str(port.get("name"))
+        if name:
+            _check_name(r, ("ports", i, "name"), name, name, "label")
+        if name in names:
+            r.error(("ports", i, "name"), f"Duplicate value: {name!r}")
+        names.add(name)
+        _check_protocol(r, ("ports", i, "protocol"), port.get("protocol"))
+
+
+def _slice_address(r: _Report, path: Path, address: str, address_type: Any) -> None:
+    if address_type in ("IPv4", "IPv6"):
+        version = 4 if address_type == "IPv4" else 6
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            r.error(path, f"Invalid value: {address!r}: must be a valid {address_type} address")
+            return
+        if ip.version != version:
+            r.error(path, f"Invalid value: {address!r}: must be a valid {address_type} address")
+            return
+        _endpoint_ip(r, path, ip)
+    elif address_type == "FQDN":
+        name = address.rstrip(".")
+        if "." not in name or not is_dns1123_subdomain(name):
+            r.error(
+                path,
+                f"Invalid value: {address!r}: should be a domain with at least two segments "
+                "separated by dots",
+            )
+
+
+def _endpoint_ip(r: _Report, path: Path, ip: IPAddress) -> None:
+    """ValidateEndpointIP: the addresses an endpoint may never have."""
+    special = _special_ip(ip)
+    ranges = {
+        "unspecified": f"may not be unspecified ({ip})",
+        "loopback": "may not be in the loopback range (127.0.0.0/8, ::1/128)",
+        "link-local": "may not be in the link-local range (169.254.0.0/16, fe80::/10)",
+        "link-local multicast": (
+            "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
+        ),
+    }
+    if special:
+        r.error(path, f"Invalid value: {str(ip)!r}: {ranges[special]}")
+
+
+def _check_endpoints(r: _Report, obj: dict[str, Any]) -> None:
+    _check_metadata(r, obj, "subdomain")
+    for i, raw in enumerate(_list(obj.get("subsets"))):
+        subset = _dict(raw)
+        path: Path = ("subsets", i)
+        ready = _list(subset.get("addresses"))
+        not_ready = _list(subset.get("notReadyAddresses"))
+        if not ready and not not_ready:
+            r.error(path, "Required value: must specify `addresses` or `notReadyAddresses`")
+        for key, addresses in (("addresses", ready), ("notReadyAddresses", not_ready)):
+            for j, raw_address in enumerate(addresses):
+                address = _dict(raw_address)
+                where: Path = (*path, key, j)
+                text = _str(address.get("ip"))
+                try:
+                    ip = ipaddress.ip_address(text)
+                except ValueError:
+                    r.error(
+                        (*where, "ip"),
+                        f"Invalid value: {text!r}: must be a valid IP address, "
+                        "(e.g. 10.9.8.7 or 2001:db8::ffff)",
+                    )
+                else:
+                    _endpoint_ip(r, (*where, "ip"), ip)
+                hostname = address.get("hostname")
+                if isinstance(hostname, str) and hostname:
+                    _check_name(r, (*where, "hostname"), hostname, hostname, "label")
+                node = address.get("nodeName")
+                if isinstance(node, str) and node:
+                    _check_name(r, (*where, "nodeName"), node, node, "subdomain")
+        ports = _list(subset.get("ports"))
+        for k, raw_port in enumerate(ports):
+            port = _dict(raw_port)
+            where = (*path, "ports", k)
+            name = _str(port.get("name"))
+            if not name and len(ports) > 1:
+                r.error(
+                    (*where, "name"),
+                    "Required value: each port needs a name when there are several",
+                )
+            elif name:
+                _check_name(r, (*where, "name"), name, name, "label")
+            _check_port_number(r, (*where, "port"), port.get("port"))
+            _check_protocol(r, (*where, "protocol"), port.get("protocol"))
+
+
 _CHECKERS = {
     "Service": _check_service,
     "NetworkPolicy": _check_network_policy,
     "Namespace": _check_namespace,
     "Pod": _check_pod,
     "Deployment": _check_deployment,
+    "StatefulSet": _check_stateful_set,
+    "EndpointSlice": _check_endpoint_slice,
+    "Endpoints": _check_endpoints,
 }

@@ -1,7 +1,7 @@
 """Shape checks: the fields and JSON types the Kubernetes OpenAPI schema allows.
 
 The schema is the strict form (unknown fields rejected, as `kubectl apply`
-does with strict field validation) of five kinds, vendored from the
+does with strict field validation) of the kinds k8slearn checks, vendored from the
 `kubernetes-validate` package by `scripts/vendor_openapi.py`. Validation uses
 the `jsonschema` library; what we add is translating its findings into the
 messages kubectl prints and the "did you mean" a learner needs.
@@ -25,6 +25,9 @@ KNOWN_KINDS: dict[str, str] = {
     "Namespace": "v1",
     "Pod": "v1",
     "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "EndpointSlice": "discovery.k8s.io/v1",
+    "Endpoints": "v1",
 }
 
 _JSON_TYPES = {

@@ -16,7 +16,15 @@ from k8slearn.manifests.rules import check_rules
 from k8slearn.manifests.schema import check_shape, identify
 from k8slearn.problems import Problem
 
-NAMESPACED = {"Service", "NetworkPolicy", "Pod", "Deployment"}
+NAMESPACED = {
+    "Service",
+    "NetworkPolicy",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "EndpointSlice",
+    "Endpoints",
+}
 
 
 @dataclass

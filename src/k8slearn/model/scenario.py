@@ -33,6 +33,8 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 BUILTIN_NAMESPACES = ("default", "kube-system")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 DEFAULT_NODE_IP = "172.18.0.2"
+# What a scenario may already hold besides pods: objects that route traffic.
+OBJECT_KINDS = ("Service", "NetworkPolicy", "EndpointSlice", "Endpoints")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class Pod:
     ready: bool = True
     ports: tuple[ContainerPort, ...] = ()
     node: str = ""  # where it runs; traffic policies that keep traffic local depend on it
+    hostname: str = ""  # with subdomain: a DNS name of its own (a StatefulSet's pods have both)
+    subdomain: str = ""
 
     @property
     def key(self) -> str:
@@ -188,7 +192,7 @@ class _ScenarioReader:
         return Scenario(namespaces, pods, nodes, externals, objects), []
 
     def objects(self, namespaces: dict[str, Namespace]) -> list[Manifest]:
-        """Services and NetworkPolicies already in the cluster, validated as the API server would."""
+        """Objects already in the cluster (OBJECT_KINDS), validated as the API server would."""
         from k8slearn.manifests.validate import check_document
 
         out = []
@@ -200,10 +204,10 @@ class _ScenarioReader:
                 for p in manifest.problems
                 if p.is_error
             )
-            if manifest.kind not in (None, "Service", "NetworkPolicy"):
+            if manifest.kind not in (None, *OBJECT_KINDS):
                 self.error(
                     (*path, "kind"),
-                    f"a scenario's objects are Services and NetworkPolicies, not {manifest.kind}",
+                    f"a scenario's objects are {', '.join(OBJECT_KINDS)}, not {manifest.kind}",
                     hint="declare pods under `pods:` and namespaces under `namespaces:`",
                 )
             elif manifest.valid and manifest.namespace not in namespaces:
@@ -290,7 +294,19 @@ class _ScenarioReader:
         seen: set[str] = set()
         for path, item in self.items("pods"):
             self.check_keys(
-                path, item, {"name", "namespace", "labels", "ip", "ready", "ports", "node"}
+                path,
+                item,
+                {
+                    "name",
+                    "namespace",
+                    "labels",
+                    "ip",
+                    "ready",
+                    "ports",
+                    "node",
+                    "hostname",
+                    "subdomain",
+                },
             )
             name = self.name(path, item, names.is_dns1123_subdomain, "a DNS-1123 subdomain")
             ns = item.get("namespace", "default")
@@ -339,9 +355,20 @@ class _ScenarioReader:
                     ports=self.ports((*path, "ports"), item.get("ports")),
                     # Unplaced pods are spread over the nodes in turn, as a scheduler would.
                     node=node if isinstance(node, str) else node_names[i % len(node_names)],
+                    hostname=self.dns_label((*path, "hostname"), item.get("hostname")),
+                    subdomain=self.dns_label((*path, "subdomain"), item.get("subdomain")),
                 )
             )
         return pods
+
+    def dns_label(self, path: Path, raw: Any) -> str:
+        """A pod's hostname or subdomain: a DNS-1123 label, or "" when not given."""
+        if raw is None:
+            return ""
+        if not isinstance(raw, str) or not names.is_dns1123_label(raw):
+            self.error(path, f"{raw!r} is not a valid name: must be a DNS-1123 label")
+            return ""
+        return raw
 
     def ports(self, path: Path, raw: Any) -> tuple[ContainerPort, ...]:
         if raw is None:

@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from k8slearn.model.scenario import Pod, Scenario
+from k8slearn.model.endpointslices import EndpointSource
+from k8slearn.model.scenario import External, Pod, Scenario
 from k8slearn.model.selectors import LabelSelector
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -128,9 +129,14 @@ class Service:
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """One endpoint of one Service port: a pod and the container port traffic lands on."""
+    """One endpoint of one Service port: where traffic lands, and on which port.
 
-    pod: Pod
+    The target is a pod, or — for a Service without a selector whose
+    EndpointSlice names an address — whatever has that address: a pod, or a
+    host outside the cluster.
+    """
+
+    target: Pod | External
     port: int
     protocol: str
 
@@ -164,8 +170,14 @@ class ServiceIndex:
     collision), so a learner sees the same numbers on every run.
     """
 
-    def __init__(self, scenario: Scenario, services: Iterable[Service]):
+    def __init__(
+        self,
+        scenario: Scenario,
+        services: Iterable[Service],
+        sources: Iterable[EndpointSource] = (),
+    ):
         self.scenario = scenario
+        self.sources = list(sources)  # hand-written EndpointSlices, for Services without a selector
         self.services: dict[str, Service] = {}
         for svc in services:
             self.services[svc.key] = svc
@@ -241,9 +253,11 @@ class ServiceIndex:
         return self.node_ports.get((svc.key, sp.port, sp.protocol))
 
     def endpoints(self, svc: Service, sp: ServicePort) -> list[Backend]:
-        """The backends of one Service port, in scenario order."""
+        """The backends of one Service port, in scenario order (or the slices' order)."""
         if svc.type == "ExternalName":
             return []
+        if svc.selector is None:
+            return self._hand_written(svc, sp)
         out = []
         for pod in self.scenario.pods:
             if not svc.selects(pod) or not (pod.ready or svc.publish_not_ready):
@@ -252,6 +266,28 @@ class ServiceIndex:
             if port is not None:
                 out.append(Backend(pod, port, sp.protocol))
         return out
+
+    def _hand_written(self, svc: Service, sp: ServicePort) -> list[Backend]:
+        """A selectorless Service's endpoints: the ready addresses of its EndpointSlices."""
+        out = []
+        for source in self.slices(svc):
+            port = source.port(sp.name, sp.protocol)
+            if port is None or port.port is None or source.address_type not in ("IPv4", "IPv6"):
+                continue
+            for endpoint in source.endpoints:
+                if endpoint.ready:
+                    out.append(Backend(self.at(endpoint.address), port.port, sp.protocol))
+        return out
+
+    def slices(self, svc: Service) -> list[EndpointSource]:
+        return [s for s in self.sources if (s.namespace, s.service) == (svc.namespace, svc.name)]
+
+    def at(self, address: str) -> Pod | External:
+        """Whatever has `address`: a pod, a known host outside the cluster, or an unknown one."""
+        found = next((p for p in self.scenario.pods if p.ip == address), None)
+        if found is None:
+            found = next((e for e in self.scenario.externals if e.ip == address), None)
+        return found or External(address, address)
 
     def selected_pods(self, svc: Service) -> list[Pod]:
         """Every pod the selector matches, ready or not, for explanations and lints."""
@@ -263,6 +299,11 @@ class ServiceIndex:
             return DnsAnswer(svc.dns_name, "CNAME", (svc.external_name or "",))
         if svc.headless:
             ips: list[str] = []
+            if svc.selector is None:  # the addresses of its hand-written EndpointSlices
+                for source in self.slices(svc):
+                    for e in source.endpoints:
+                        if (e.ready or svc.publish_not_ready) and e.address not in ips:
+                            ips.append(e.address)
             for pod in self.selected_pods(svc):
                 if (pod.ready or svc.publish_not_ready) and pod.ip not in ips:
                     ips.append(pod.ip)
@@ -285,7 +326,7 @@ class ServiceIndex:
                     "protocol": sp.protocol,
                     "targetPort": sp.target_port,
                     "nodePort": self.node_port(svc, sp),
-                    "endpoints": [f"{b.pod.key}:{b.port}" for b in self.endpoints(svc, sp)],
+                    "endpoints": [f"{b.target.key}:{b.port}" for b in self.endpoints(svc, sp)],
                 }
                 for sp in svc.ports
             ],

@@ -7,13 +7,14 @@ learner usually writes. Only manifests that passed validation come here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 from k8slearn.manifests.validate import Manifest
+from k8slearn.model.endpointslices import EndpointSource, endpoint_sources
 from k8slearn.model.explain import Explanation, explain_connection
 from k8slearn.model.netpol import Endpoint, NetworkPolicy
 from k8slearn.model.reachability import PortKey, ReachabilityModel, TruthTable
@@ -57,6 +58,11 @@ class World:
     def __init__(self, scenario: Scenario, manifests: Iterable[Manifest] = ()):
         manifests = [m for m in manifests if m.valid and m.obj is not None]
         routing = [*scenario.kept_objects(manifests), *manifests]
+        services = [Service.from_manifest(m.obj) for m in routing if m.kind == "Service"]
+        selectorless = {(s.namespace, s.name) for s in services if s.selector is None}
+        hand_written = [
+            (m.kind, m.obj) for m in routing if m.kind in ("EndpointSlice", "Endpoints")
+        ]
         self._setup(
             _apply_workloads(scenario, manifests),
             [
@@ -64,16 +70,21 @@ class World:
                 for m in routing
                 if m.kind == "NetworkPolicy"
             ],
-            [Service.from_manifest(m.obj) for m in routing if m.kind == "Service"],
+            services,
+            endpoint_sources(hand_written, selectorless),
         )
 
     def _setup(
-        self, scenario: Scenario, policies: list[NetworkPolicy], services: list[Service]
+        self,
+        scenario: Scenario,
+        policies: list[NetworkPolicy],
+        services: list[Service],
+        sources: list[EndpointSource],
     ) -> None:
         self.scenario = scenario
         self.policies = policies
         self._tables: dict[tuple[PortKey, ...] | None, TruthTable] = {}
-        self.services = ServiceIndex(scenario, services)
+        self.services = ServiceIndex(scenario, services, sources)
 
     def over(self, scenario: Scenario) -> World:
         """The same Services and policies in another scenario (one with invented pods, say).
@@ -82,7 +93,9 @@ class World:
         caller builds `scenario` from it.
         """
         world = World.__new__(World)
-        world._setup(scenario, self.policies, list(self.services.services.values()))
+        world._setup(
+            scenario, self.policies, list(self.services.services.values()), self.services.sources
+        )
         return world
 
     @cached_property
@@ -166,7 +179,7 @@ class World:
                 have = ", ".join(p.label() for p in svc.ports) or "none"
                 reach.note = f"{svc.key} has no port {port}/{protocol} (it has {have})."
                 return reach
-            targets = [(b.pod, b.port) for b in self.services.endpoints(svc, sp)]
+            targets = [(b.target, b.port) for b in self.services.endpoints(svc, sp)]
             if not targets:
                 reach.note = f"{svc.key} has no endpoints on port {sp.label()}."
         judged_source: Endpoint = source
@@ -201,8 +214,10 @@ class World:
             )
             reach.note = f"{reach.note} {sticky}." if reach.note else f"{sticky}."
         for pod, target_port in targets:
-            listening = not pod.ports or any(
-                cp.port == target_port and cp.protocol == protocol for cp in pod.ports
+            listening = (
+                not isinstance(pod, Pod)
+                or not pod.ports
+                or any(cp.port == target_port and cp.protocol == protocol for cp in pod.ports)
             )
             if not listening:
                 reach.not_listening.append(pod.key)
@@ -226,39 +241,64 @@ class World:
         ).allowed
 
 
+@dataclass
+class _NewPod:
+    """A pod a manifest of the answer adds (a Pod, a Deployment's or a StatefulSet's replica)."""
+
+    namespace: str
+    name: str
+    labels: Mapping[str, Any]
+    ports: list[ContainerPort]
+    hostname: str = ""
+    subdomain: str = ""
+
+
 def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
     namespaces = dict(scenario.namespaces)
     pods = list(scenario.pods)
     taken = {p.ip for p in pods}
-    added: list[tuple[str, str, dict[str, str], list[ContainerPort]]] = []
+    added: list[_NewPod] = []
     for m in manifests:
         obj = m.obj or {}
         meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        ns = m.namespace or "default"
         if m.kind == "Namespace":
             namespaces[meta["name"]] = namespace(meta["name"], meta.get("labels") or {})
         elif m.kind == "Pod":
+            ports = _container_ports(spec)
             added.append(
-                (
-                    m.namespace or "default",
+                _NewPod(
+                    ns,
                     meta["name"],
                     meta.get("labels") or {},
-                    _container_ports(obj.get("spec") or {}),
+                    ports,
+                    spec.get("hostname") or "",
+                    spec.get("subdomain") or "",
                 )
             )
-        elif m.kind == "Deployment":
-            spec = obj.get("spec") or {}
+        elif m.kind in ("Deployment", "StatefulSet"):
             template = spec.get("template") or {}
             labels = (template.get("metadata") or {}).get("labels") or {}
+            ports = _container_ports(template.get("spec") or {})
             replicas = spec.get("replicas", 1)
             replicas = replicas if isinstance(replicas, int) else 1
             # Enough pods to show what selectors and policies do, however many are asked for.
             for i in range(min(replicas, MAX_REPLICAS)):
+                if m.kind == "Deployment":
+                    added.append(_NewPod(ns, f"{meta['name']}-{i}", labels, ports))
+                    continue
+                # A StatefulSet's pods have stable names and hostnames, and its serviceName as
+                # their subdomain: with a headless Service of that name, each gets a DNS name.
+                ordinal = ((spec.get("ordinals") or {}).get("start") or 0) + i
+                name = f"{meta['name']}-{ordinal}"
+                identity = {
+                    "statefulset.kubernetes.io/pod-name": name,
+                    "apps.kubernetes.io/pod-index": str(ordinal),
+                }
                 added.append(
-                    (
-                        m.namespace or "default",
-                        f"{meta['name']}-{i}",
-                        labels,
-                        _container_ports(template.get("spec") or {}),
+                    _NewPod(
+                        ns, name, {**labels, **identity}, ports, name, spec.get("serviceName") or ""
                     )
                 )
     if not added and namespaces == scenario.namespaces:
@@ -266,14 +306,23 @@ def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:
     ips = free_pod_ips(taken)  # the same pod range the scenario's pods come from, as on kind
     by_key = {p.key: p for p in pods}
     nodes = [n.name for n in scenario.nodes] or [""]
-    for i, (ns, name, labels, ports) in enumerate(added):
-        if ns not in namespaces:
-            namespaces[ns] = namespace(ns)
-        labels = {k: "" if v is None else str(v) for k, v in labels.items()}
+    for i, new in enumerate(added):
+        if new.namespace not in namespaces:
+            namespaces[new.namespace] = namespace(new.namespace)
+        labels = {k: "" if v is None else str(v) for k, v in new.labels.items()}
         # A Pod in the answer replaces the scenario's of that name, on the same node.
-        before = by_key.pop(f"{ns}/{name}", None)
-        node = before.node if before is not None else nodes[i % len(nodes)]
-        pod = Pod(ns, name, MappingProxyType(labels), next(ips), True, tuple(ports), node)
+        before = by_key.pop(f"{new.namespace}/{new.name}", None)
+        pod = Pod(
+            new.namespace,
+            new.name,
+            MappingProxyType(labels),
+            next(ips),
+            True,
+            tuple(new.ports),
+            before.node if before is not None else nodes[i % len(nodes)],
+            new.hostname,
+            new.subdomain,
+        )
         by_key[pod.key] = pod
     return replace(scenario, namespaces=namespaces, pods=list(by_key.values()))
 

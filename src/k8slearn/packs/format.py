@@ -376,8 +376,8 @@ def _schema_message(error) -> str:
         and path.startswith("expect")
     ):
         return (
-            "a check is one of `resource` (+ `fields`), `service` (+ port, endpoints, "
-            "targetPort, type, nodePort, externalName, dns, headless), `connectivity` or "
-            "`reachability: solution`"
+            "a check is one of `resource` (+ `fields`, `absent`), `service` (+ port, "
+            "endpoints, targetPort, type, nodePort, externalName, dns, headless, compare, "
+            "ignore), `connectivity`, `lookup` (+ `resolves_to`, `from`) or `reachability`"
         )
     return error.message

@@ -19,6 +19,11 @@ one; a nodePort added, dropped or moved; externalTrafficPolicy flipped; the
 type changed; a selector key dropped; the port moved or its protocol changed;
 headless added or dropped; publishNotReadyAddresses flipped; the namespace
 dropped.
+
+Pod, Deployment, StatefulSet — a (template) label dropped, its value changed,
+or moved to the workload's own metadata; a replica less; a StatefulSet's
+serviceName dropped or changed. EndpointSlice — its service-name label
+dropped, a port renamed or moved by one, an endpoint not ready.
 """
 
 from __future__ import annotations
@@ -54,11 +59,7 @@ def mutants(docs: Docs, scenario: Scenario | None = None) -> list[Mutant]:
     for i, doc in enumerate(docs):
         if not isinstance(doc, dict):
             continue
-        kind = doc.get("kind")
-        operators = _POLICY_OPERATORS if kind == "NetworkPolicy" else _SERVICE_OPERATORS
-        if kind not in ("NetworkPolicy", "Service"):
-            continue
-        for operator in operators:
+        for operator in _OPERATORS.get(doc.get("kind"), []):
             for name, where, changed in operator(copy.deepcopy(doc), scenario):
                 mutated = [*docs[:i], changed, *docs[i + 1 :]]
                 text = yaml.safe_dump_all(mutated, sort_keys=False)
@@ -525,3 +526,85 @@ def _service_spec_edits(doc, scenario) -> Iterator[Edit]:
 
 
 _SERVICE_OPERATORS: list[Operator] = [_service_port_edits, _service_spec_edits, _namespace_edits]
+
+
+# -- workloads and hand-written endpoints ------------------------------------------------------------
+
+
+def _label_edits(doc, scenario) -> Iterator[Edit]:
+    """A Pod's labels, or a Deployment's or StatefulSet's pod template labels."""
+    pod = doc.get("kind") == "Pod"
+    where = "metadata.labels" if pod else "spec.template.metadata.labels"
+
+    def labels_of(d):
+        meta = (
+            d.get("metadata")
+            if pod
+            else ((d.get("spec") or {}).get("template") or {}).get("metadata")
+        )
+        return (meta or {}).get("labels")
+
+    labels = labels_of(doc)
+    if not isinstance(labels, dict):
+        return
+    for key in list(labels):
+        new = _fresh(doc)
+        del labels_of(new)[key]
+        yield "label dropped", f"{where}.{key}", new
+        new = _fresh(doc)
+        labels_of(new)[key] = f"{labels[key]}x"[:63] if labels[key] else "x"
+        yield "label value changed", f"{where}.{key}", new
+        if not pod:
+            new = _fresh(doc)
+            value = labels_of(new).pop(key)
+            new.setdefault("metadata", {}).setdefault("labels", {})[key] = value
+            yield "label moved to the workload's own metadata", f"{where}.{key}", new
+
+
+def _workload_edits(doc, scenario) -> Iterator[Edit]:
+    spec = doc.get("spec") or {}
+    replicas = spec.get("replicas")
+    if isinstance(replicas, int) and replicas > 1:
+        new = _fresh(doc)
+        new["spec"]["replicas"] = replicas - 1
+        yield "replicas −1", "spec.replicas", new
+    if doc.get("kind") == "StatefulSet" and spec.get("serviceName"):
+        new = _fresh(doc)
+        del new["spec"]["serviceName"]
+        yield "serviceName dropped", "spec.serviceName", new
+        new = _fresh(doc)
+        new["spec"]["serviceName"] = f"{spec['serviceName']}-x"[:63]
+        yield "serviceName changed", "spec.serviceName", new
+
+
+def _slice_edits(doc, scenario) -> Iterator[Edit]:
+    meta = doc.get("metadata") or {}
+    if "kubernetes.io/service-name" in (meta.get("labels") or {}):
+        new = _fresh(doc)
+        del new["metadata"]["labels"]["kubernetes.io/service-name"]
+        yield "service-name label dropped", "metadata.labels", new
+    for i, port in enumerate(doc.get("ports") or []):
+        if not isinstance(port, dict):
+            continue
+        new = _fresh(doc)
+        new["ports"][i]["name"] = f"{port.get('name') or 'p'}-x"[:15]
+        yield "port name changed", f"ports[{i}].name", new
+        if isinstance(port.get("port"), int) and port["port"] < 65535:
+            new = _fresh(doc)
+            new["ports"][i]["port"] = port["port"] + 1
+            yield "port +1", f"ports[{i}].port", new
+    for i, endpoint in enumerate(doc.get("endpoints") or []):
+        if isinstance(endpoint, dict):
+            new = _fresh(doc)
+            new["endpoints"][i]["conditions"] = {"ready": False}
+            yield "endpoint not ready", f"endpoints[{i}].conditions", new
+
+
+_OPERATORS: dict[str, list[Operator]] = {
+    "NetworkPolicy": _POLICY_OPERATORS,
+    "Service": _SERVICE_OPERATORS,
+    "Pod": [_label_edits, _namespace_edits],
+    "Deployment": [_label_edits, _workload_edits, _namespace_edits],
+    "StatefulSet": [_label_edits, _workload_edits, _namespace_edits],
+    "EndpointSlice": [_slice_edits, _namespace_edits],
+}

@@ -79,4 +79,19 @@ def _differs(mutant: World, solution: World, ports) -> bool:
         return True
     if any(compare_services(mutant, solution, key) for key in theirs):
         return True
+    if _routing(mutant) != _routing(solution):
+        return True
     return compare_policies(mutant, solution, ports).counterexample is not None
+
+
+def _routing(world: World) -> tuple:
+    """Where each Service port sends traffic, and the DNS names pods have: what workload and
+    EndpointSlice edits change without touching a Service or a policy."""
+    endpoints = {
+        (svc.key, sp.port, sp.protocol, b.target.key, b.port)
+        for svc in world.services.services.values()
+        for sp in svc.ports
+        for b in world.services.endpoints(svc, sp)
+    }
+    names = {(p.key, p.hostname, p.subdomain) for p in world.scenario.pods if p.hostname}
+    return frozenset(endpoints), frozenset(names)
