@@ -92,14 +92,14 @@ def test_builtin_pack_validates():
     assert report.solutions_passed == report.exercises
     assert report.wrong_answers >= report.exercises  # at least one per exercise
     assert report.wrong_answers_failed == report.wrong_answers
-    assert len(report.pack.lessons) == 8
+    assert len(report.pack.lessons) == 9
     assert all(ex.wrong_answers for ex in report.pack.exercises() if ex.kind == "build")
     # Every mutant of every solution that behaves differently fails (or is accepted with a reason).
     killed = sum(len(r.killed) for r in report.mutation.values())
     assert all(not r.survived for r in report.mutation.values())
     assert killed >= 500
     assert report.summary() == (
-        f"pack services-networking {report.pack.version}: 8 lessons, {report.exercises} exercises; "
+        f"pack services-networking {report.pack.version}: 9 lessons, {report.exercises} exercises; "
         f"solutions passing {report.exercises}/{report.exercises}, wrong answers failing "
         f"{report.wrong_answers}/{report.wrong_answers}, mutants killed {killed}/{killed} (100%): OK"
     )
