@@ -75,7 +75,7 @@ def test_denied_connection_lists_near_misses():
     assert not e.allowed
     text = e.ingress.describe()
     assert "isolated for ingress by policy shop/api-in" in text
-    assert "admits only pods with app=web of namespace shop; internet is not one of them" in text
+    assert "admits pods with app=web of namespace shop, and internet is not one of them" in text
     e = w.explain("shop/api", "shop/api", 9090)
     assert "matches shop/api" not in e.ingress.describe()  # wrong peer and wrong port
     assert "neither the peer nor the port match" in e.ingress.describe()

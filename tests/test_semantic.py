@@ -78,7 +78,7 @@ def test_namespace_by_name_instead_of_its_team_label(pack):
     )
     assert "a new namespace monitoring-2 labelled team=ops, not in this scenario" in check.message
     assert (
-        "admits only pods with app=prometheus of namespaces with kubernetes.io/metadata.name=monitoring"
+        "admits pods with app=prometheus of namespaces with kubernetes.io/metadata.name=monitoring, and"
         in check.message
     )
     assert check.line == line_of(answer, "- from:")  # the rule that does not admit it

@@ -123,7 +123,22 @@ def check_resource(spec: dict[str, Any], answer: Answer) -> CheckResult:
 
 
 def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value) if value is not None else "unset"
+    """A value as the learner wrote it in YAML: "http", 8080, {app: web}, [Ingress], unset."""
+    if value is None:
+        return "unset"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    return repr(value)
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else _show(value)
 
 
 # -- service -------------------------------------------------------------------------------
@@ -148,8 +163,9 @@ def check_service(
     for field_name, test in _SERVICE_TESTS.items():
         if field_name in spec:
             message = test(spec, svc, answer)
-            if message:
+            if message and message not in problems:  # "has no port 80/TCP" once, not per key
                 problems.append(message)
+            if message:
                 failed.add(field_name)
     if spec.get("compare") == "solution" and solution is not None:
         skip = set(spec.get("ignore") or ()) | failed
@@ -163,7 +179,7 @@ def check_service(
         problems += [f"{d.message}" for d in differences]
     if problems:
         return CheckResult(name, False, "; ".join(problems), line)
-    said = [k for k in spec if k not in ("service", "protocol", "compare")]
+    said = [k for k in spec if k not in ("service", "protocol", "compare", "ignore")]
     if spec.get("compare"):
         said.append("the same as the solution's")
     return CheckResult(name, True, f"{key} behaves as expected ({', '.join(said) or 'exists'})")
@@ -243,6 +259,8 @@ def _test_target_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str
             if sp.target_port == expected
             else f"targetPort is {sp.target_port}; it should be {expected}"
         )
+    if not answer.world.services.selected_pods(svc):
+        return ""  # no pod to resolve it on: the endpoints are what is wrong, and say so
     return f"targetPort {sp.target_port!r} resolves on no pod, so nothing receives the traffic"
 
 

@@ -157,6 +157,8 @@ class _Comparer:
                     if best_rank is None or rank < best_rank:
                         best_rank = rank
                         best = self._difference(i, j, port, allows)
+        # Cells on a port the destination serves read best: they come first.
+        scenario_diffs.sort(key=lambda d: not _serves(d.destination, d.port))
         return PolicyComparison(
             scenario_differences=scenario_diffs,
             counterexample=best,
@@ -180,6 +182,13 @@ class _Comparer:
         if port in self.universe.invented_ports:
             parts.append(self.universe.invented_ports[port])
         return Difference(source, destination, port, allows, tuple(parts))
+
+
+def _serves(endpoint: Endpoint, port: PortKey) -> bool:
+    """Whether something listens there: a pod that declares the port (or declares none)."""
+    if not isinstance(endpoint, Pod) or not endpoint.ports:
+        return True
+    return any((cp.port, cp.protocol) == port for cp in endpoint.ports)
 
 
 # -- Services -------------------------------------------------------------------------------------

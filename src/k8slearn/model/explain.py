@@ -217,5 +217,5 @@ def _near_miss(
     if not peer_ok and not port_ok:
         return f"{label} admits {peers} on {ports}: neither the peer nor the port match."
     if not peer_ok:
-        return f"{label} admits only {peers}; {other.key} is not one of them."
+        return f"{label} admits {peers}, and {other.key} is not one of them."
     return f"{label} matches {other.key} but admits only {ports}."
