@@ -314,22 +314,23 @@ def _invent_pods(
     seen = {
         _pod_class(p, namespaces[p.namespace], vocab) for p in real if p.namespace in namespaces
     }
-    taken = {p.key for p in real}
+    taken: dict[str, set[str]] = {}  # namespace -> pod names in use
+    for p in real:
+        taken.setdefault(p.namespace, set()).add(p.name)
     offers: list[tuple[int, Pod, str, bool]] = []
 
     def offer(
         seed: Pod, ns: str, labels: dict[str, str], words: str, cost: int, adopted: bool = False
     ) -> Pod | None:
-        name = seed.name
-        if f"{ns}/{name}" in taken:
-            used = {key.split("/", 1)[1] for key in taken if key.startswith(f"{ns}/")}
-            name = _fresh_name(f"{seed.name[:57]}-copy", used)
-        pod = Pod(ns, name, MappingProxyType(labels), "", seed.ready, seed.ports)
+        used = taken.setdefault(ns, set())
+        pod = Pod(ns, seed.name, MappingProxyType(labels), "", seed.ready, seed.ports)
         cls = _pod_class(pod, namespaces[ns], vocab)
         if cls in seen:
             return None
+        if seed.name in used:
+            pod = replace(pod, name=_fresh_name(f"{seed.name[:57]}-copy", used))
         seen.add(cls)
-        taken.add(pod.key)
+        used.add(pod.name)
         offers.append((cost, pod, words, adopted))
         return pod
 

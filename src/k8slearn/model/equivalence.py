@@ -96,25 +96,29 @@ class _Comparer:
         self.cost = [universe.cost(e.key) for e in self.endpoints]
         self.real = sum(1 << i for i, cost in enumerate(self.cost) if cost == 0)
         self.named = vocab.named_ports
+        self._always, self._by_port = self._destination_masks()
 
-    def destinations(self, port: PortKey) -> int:
-        """Endpoints judged as destinations on `port` (see the module's fairness rules)."""
-        mask = self.real
+    def _destination_masks(self) -> tuple[int, dict[PortKey, int]]:
+        """Who is judged as a destination (the module's fairness rules): on every port, and
+        per port for invented pods, which only count on the ports they declare."""
+        always = self.real | (((1 << len(self.endpoints)) - 1) ^ ((1 << self.pods) - 1))
+        by_port: dict[PortKey, int] = {}
         for i in range(self.pods):
-            if self.cost[i] == 0:
-                continue
             pod = self.endpoints[i]
             assert isinstance(pod, Pod)
-            if self.named and pod.key in self.universe.adopted:
+            if self.cost[i] == 0 or (self.named and pod.key in self.universe.adopted):
                 continue
-            if pod.ports:
-                if any((cp.port, cp.protocol) == port for cp in pod.ports):
-                    mask |= 1 << i
-            elif not self.named:
-                mask |= 1 << i
-        for i in range(self.pods, len(self.endpoints)):
-            mask |= 1 << i
-        return mask
+            if not pod.ports:
+                if not self.named:
+                    always |= 1 << i
+                continue
+            for cp in pod.ports:
+                key = (cp.port, cp.protocol)
+                by_port[key] = by_port.get(key, 0) | 1 << i
+        return always, by_port
+
+    def destinations(self, port: PortKey) -> int:
+        return self._always | self._by_port.get(port, 0)
 
     def rows(self, world: World, port: PortKey) -> list[int]:
         rows = world.model.rows_for(*port, loopback=False)  # the diagonal: a pod and its twin
