@@ -143,3 +143,12 @@ def test_decoys_in_the_shared_scenarios():
     assert any(p.labels.get("tier") == "backend" and p.namespace != "shop" for p in three.pods)
     lb, _ = load_scenario((PACK / "scenarios/external-access.yaml").read_text())
     assert {p.node for p in lb.pods if p.labels.get("app") == "gateway"} == {"node-1"}
+
+
+def test_a_pod_that_carries_only_part_of_a_selector_shows_a_broad_service(exercises):
+    ex = exercises["three-tier-services"]
+    # Selecting the frontends by tier alone picks shop/legacy-frontend too: visible in the endpoints.
+    answer = ex.solution.replace("    app: shop\n    tier: frontend\n", "    tier: frontend\n", 1)
+    assert answer != ex.solution
+    failed = Grader(ex).grade(answer).failed_checks()
+    assert any("shop/legacy-frontend is an endpoint but should not be" in c.message for c in failed)
