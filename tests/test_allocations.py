@@ -133,3 +133,45 @@ def test_two_cluster_ips_need_a_dual_stack_policy():
     assert any(f == "spec.ipFamilyPolicy" for f, _ in errors(svc("a", base)))
     dual = errors(svc("a", base + "  ipFamilyPolicy: PreferDualStack\n"))
     assert not any(f == "spec.ipFamilyPolicy" for f, _ in dual)
+
+
+def test_node_ports_and_cluster_ips_already_held_in_the_cluster():
+    from k8slearn.model.scenario import load_scenario
+
+    scenario, problems = load_scenario(
+        {
+            "namespaces": [{"name": "dns"}],
+            "objects": [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": "resolver", "namespace": "dns"},
+                    "spec": {
+                        "type": "NodePort",
+                        "clusterIP": "10.96.0.53",
+                        "selector": {"app": "resolver"},
+                        "ports": [{"port": 53, "protocol": "UDP", "nodePort": 30053}],
+                    },
+                }
+            ],
+        }
+    )
+    assert scenario is not None, problems
+    tcp = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: resolver-tcp, namespace: dns}\n"
+        "spec: {type: NodePort, clusterIP: 10.96.0.53, selector: {app: resolver},"
+        " ports: [{port: 53, protocol: TCP, nodePort: 30053}]}\n"
+    )
+    found = [
+        (p.field, p.message)
+        for p in validate_text(tcp, existing=scenario.objects).all_problems()
+        if p.is_error
+    ]
+    assert (
+        "spec.ports[0].nodePort",
+        "Invalid value: 30053: provided port is already allocated (by Service dns/resolver, already in the cluster)",
+    ) in found
+    assert any(f == "spec.clusterIP" and "already allocated" in m for f, m in found)
+    # Replacing the Service that holds them frees them, as kubectl apply would update it.
+    same_name = tcp.replace("name: resolver-tcp", "name: resolver")
+    assert validate_text(same_name, existing=scenario.objects).valid

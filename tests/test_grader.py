@@ -724,10 +724,10 @@ def test_service_node_port():
     assert grade([check], svc(node_port)).passed
     other = node_port.replace("30080", "30081")
     assert only_failure(grade([check], svc(other))).message == (
-        "port 80 is on nodePort 30081; it should be 30080"
+        "port 80/TCP (http) is on nodePort 30081; it should be 30080"
     )
     assert only_failure(grade([check], svc(WEB_SPEC))).message == (
-        "port 80 has no nodePort (type ClusterIP); it should be 30080"
+        "port 80/TCP (http) has no nodePort (type ClusterIP); it should be 30080"
     )
 
 

@@ -120,7 +120,10 @@ def test_service_edits_use_the_scenarios_port_names():
         "type changed to ClusterIP",
         "type changed to LoadBalancer",
         "selector key dropped",
+        "internalTrafficPolicy flipped",
+        "sessionAffinity ClientIP added",
     } <= set(found)
+    assert "internalTrafficPolicy: Local" in found["internalTrafficPolicy flipped"].text
 
 
 def scaffold(tmp_path: Path) -> Path:

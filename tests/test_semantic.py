@@ -410,9 +410,23 @@ def test_service_target_named_or_numbered_alike_and_allocations():
     nodeport = service(extra="").replace("spec:\n", "spec:\n  type: NodePort\n")
     fixed = nodeport.replace("targetPort: 8080", "targetPort: 8080, nodePort: 30080")
     [picked] = differences(fixed, nodeport)
-    assert picked.allocation  # the same behaviour: only an `absent` check forbids it
+    assert picked.aspect == "allocation" and not picked.graded  # only `absent` forbids it
     [left] = differences(nodeport, fixed)
-    assert left.aspect == "nodePort" and "where the solution fixes 30080" in left.message
+    assert left.aspect == "nodePort" and left.message.startswith("port 80/TCP is on node port 3")
+    assert left.message.endswith("; the solution's on 30080")
+    # 53/UDP and 53/TCP share the node port one of them asks for, written there or not.
+    dns = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec:\n"
+        "  type: NodePort\n  selector: {app: web}\n  ports:\n"
+        "    - {name: u, port: 53, protocol: UDP, nodePort: 30053}\n"
+        "    - {name: t, port: 53, protocol: TCP%s}\n"
+    )
+    assert differences(dns % "", dns % ", nodePort: 30053") == []
+    # Session affinity differs, but only a `fields` check fails an answer for it.
+    [sticky] = differences(
+        service(extra="").replace("spec:\n", "spec:\n  sessionAffinity: ClientIP\n")
+    )
+    assert sticky.aspect == "sessionAffinity" and not sticky.graded
 
 
 # -- property tests -------------------------------------------------------------------------------------

@@ -295,3 +295,10 @@ def test_scenario_objects_may_be_endpoint_slices(tmp_path: Path):
     assert loaded is not None, problems
     world = make_world(scenario)
     assert world.reach_service("data/client", "data/legacy", 5432).answered() == ["legacy-db"]
+
+
+def test_internal_traffic_policy_local_never_reaches_an_address_outside():
+    local = SELECTORLESS.replace("spec:\n", "spec:\n  internalTrafficPolicy: Local\n")
+    world = make_world(SCENARIO, local + "---\n" + SLICE)
+    reach = world.reach_service("data/client", "data/legacy", 5432)
+    assert not reach.allowed and "there are none, so it is dropped" in reach.note

@@ -85,7 +85,7 @@ def validate(files: tuple[str, ...], output: str, scenario_path: str | None) -> 
     entries: list[dict[str, Any]] = []
     any_invalid = False
     for name in files:
-        report = validate_text(read_input(name))
+        report = validate_text(read_input(name), existing=scenario.objects if scenario else ())
         world = None
         if scenario is not None:
             from k8slearn.model.world import World

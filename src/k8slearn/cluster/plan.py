@@ -270,7 +270,7 @@ def plan_verification(exercise: Exercise, answer_text: str | bytes) -> Plan:
             "cluster; fix it first (`k8slearn check` shows the same problems)",
             grade.problems,
         )
-    report = validate_text(answer_text, grader.namespace)
+    report = validate_text(answer_text, grader.namespace, grader.scenario.objects)
     manifests = [m for m in report.manifests if m.valid and m.obj is not None]
     # The Services and policies the scenario already has go to the cluster too, unless the
     # answer replaces them.

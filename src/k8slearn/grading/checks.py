@@ -170,9 +170,7 @@ def check_service(
     if spec.get("compare") == "solution" and solution is not None:
         skip = set(spec.get("ignore") or ()) | failed
         differences = [
-            d
-            for d in compare_services(world, solution, key)
-            if not d.allocation and d.aspect not in skip
+            d for d in compare_services(world, solution, key) if d.graded and d.aspect not in skip
         ]
         if differences and manifest is not None:
             line = manifest.doc.line_of(differences[0].field) if not problems else line
@@ -276,8 +274,10 @@ def _test_node_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
     if actual == spec["nodePort"]:
         return ""
     if actual is None:
-        return f"port {sp.port} has no nodePort (type {svc.type}); it should be {spec['nodePort']}"
-    return f"port {sp.port} is on nodePort {actual}; it should be {spec['nodePort']}"
+        return (
+            f"port {sp.label()} has no nodePort (type {svc.type}); it should be {spec['nodePort']}"
+        )
+    return f"port {sp.label()} is on nodePort {actual}; it should be {spec['nodePort']}"
 
 
 def _test_external_name(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
@@ -454,11 +454,12 @@ def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
         e = world.endpoint(answered[0])
         backend_port = next(p for b, p, ok in reach.backends if ok)
         explanation = world.explain(src, e.key, backend_port, protocol)
+        how = f" ({reach.note.rstrip('.')})" if reach.note else ""
         return CheckResult(
             name,
             False,
             f"{src} can reach {key}:{port} (backend {e.key}:{backend_port}) but should not: "
-            f"{describe_admission(explanation)}",
+            f"{describe_admission(explanation)}{how}",
             _blame_line(explanation, allowed=True),
         )
     if world.endpoint(dst) is None:

@@ -82,7 +82,9 @@ class Grader:
     @property
     def solution(self) -> World:
         if self._solution is None:
-            report = validate_text(self.exercise.solution, self.exercise.namespace)
+            report = validate_text(
+                self.exercise.solution, self.exercise.namespace, self.scenario.objects
+            )
             if not report.valid:
                 first = report.all_problems()[0]
                 raise ExerciseError(
@@ -106,7 +108,7 @@ class Grader:
 
     def grade(self, text: str | bytes) -> Grade:
         grade = Grade(self.exercise.qualified_id, passed=False)
-        report = validate_text(text, self.namespace)
+        report = validate_text(text, self.namespace, self.scenario.objects)
         grade.warnings.extend(p for p in report.all_problems() if not p.is_error)
         errors = [p for p in report.all_problems() if p.is_error]
         errors += self.missing_namespaces(report.manifests)

@@ -7,6 +7,7 @@ are looked at. Every document is checked, so a learner sees all problems.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,8 +123,14 @@ def _suffix(doc: Document) -> str:
     return "".join(c for c in digest if c.isalpha() or c.isdigit())[:5]
 
 
-def validate_text(text: str | bytes, namespace: str = "default") -> ValidationReport:
-    """Load and validate every document of `text`; `namespace` is the current namespace."""
+def validate_text(
+    text: str | bytes, namespace: str = "default", existing: Iterable[Manifest] = ()
+) -> ValidationReport:
+    """Load and validate every document of `text`; `namespace` is the current namespace.
+
+    `existing` are objects already in the cluster (a scenario's): the node ports and
+    cluster IPs their Services hold are taken, unless `text` replaces them.
+    """
     loaded = load_manifests(text)
     documents, problems = expand_lists(loaded.documents)
     manifests = [check_document(doc, namespace) for doc in documents]
@@ -144,11 +151,17 @@ def validate_text(text: str | bytes, namespace: str = "default") -> ValidationRe
                 )
             )
         seen[m.key] = m
-    _check_allocations([m for m in manifests if m.valid and m.kind == "Service"])
+    mine = {(m.kind, m.namespace, m.name) for m in manifests if m.valid}
+    held = [
+        m
+        for m in existing
+        if m.kind == "Service" and m.valid and (m.kind, m.namespace, m.name) not in mine
+    ]
+    _check_allocations([m for m in manifests if m.valid and m.kind == "Service"], held)
     return ValidationReport(manifests, problems)
 
 
-def _check_allocations(services: list[Manifest]) -> None:
+def _check_allocations(services: list[Manifest], held: list[Manifest] = ()) -> None:
     """What the API server's IP and port allocators refuse across Services.
 
     The node-port allocator tracks numbers, not protocols: a nodePort one
@@ -165,6 +178,13 @@ def _check_allocations(services: list[Manifest]) -> None:
 
     node_ports: dict[int, str] = {}  # node port -> who holds it
     cluster_ips: dict[str, str] = {}
+    for m in held:  # already in the cluster: what they hold is taken
+        spec = (m.obj or {}).get("spec") or {}
+        for port in spec.get("ports") or []:
+            if port.get("nodePort"):
+                node_ports.setdefault(port["nodePort"], f"{m.key}, already in the cluster")
+        if spec.get("clusterIP") not in (None, "", "None"):
+            cluster_ips.setdefault(spec["clusterIP"], f"{m.key}, already in the cluster")
     for m in services:
         spec = (m.obj or {}).get("spec") or {}
         by_number: dict[Any, int] = {}  # Service port number -> its (first) node port

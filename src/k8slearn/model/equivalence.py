@@ -207,10 +207,13 @@ class ServiceDifference:
     aspect: str  # what differs: "type", "selector", "ports", "targetPort", a spec field, …
 
     @property
-    def allocation(self) -> bool:
-        """The answer fixes what the solution leaves to an allocator (a nodePort, say):
-        the same behaviour, unless the task forbids picking (an `absent` check says so)."""
-        return self.aspect == "allocation"
+    def graded(self) -> bool:
+        """Whether `compare: solution` fails an answer for it. Two differences do not: the
+        answer fixes what the solution leaves to an allocator (a nodePort, say) — the same
+        behaviour, unless the task forbids picking, which an `absent` check says — and
+        session affinity, which changes which backend a client keeps, not where it may go
+        (a `fields` check grades it). Mutation testing counts both."""
+        return self.aspect not in ("allocation", "sessionAffinity")
 
 
 def compare_services(answer: World, solution: World, key: str) -> list[ServiceDifference]:
@@ -261,18 +264,28 @@ def compare_services(answer: World, solution: World, key: str) -> list[ServiceDi
             )
         return out
     _compare_selection(answer, solution, mine, theirs, differ)
-    _compare_ports(mine, theirs, [*solution.scenario.pods, *answer.scenario.pods], differ)
+    _compare_ports(answer, solution, mine, theirs, differ)
     if mine.type == theirs.type:
         for field, a, b in (
             ("externalTrafficPolicy", mine.external_traffic_policy, theirs.external_traffic_policy),
             ("internalTrafficPolicy", mine.internal_traffic_policy, theirs.internal_traffic_policy),
             ("publishNotReadyAddresses", mine.publish_not_ready, theirs.publish_not_ready),
             ("allocateLoadBalancerNodePorts", mine.allocate_node_ports, theirs.allocate_node_ports),
+            ("sessionAffinity", mine.session_affinity, theirs.session_affinity),
         ):
             if a != b:
                 differ(
                     ("spec", field), f"{field} is {_show(a)}; the solution's is {_show(b)}", field
                 )
+        if theirs.session_affinity == mine.session_affinity == "ClientIP" and (
+            mine.affinity_timeout != theirs.affinity_timeout
+        ):
+            differ(
+                ("spec", "sessionAffinityConfig"),
+                f"a client sticks to its backend for {mine.affinity_timeout} s; in the "
+                f"solution for {theirs.affinity_timeout} s",
+                "sessionAffinity",
+            )
     return out
 
 
@@ -312,7 +325,8 @@ def _compare_selection(answer: World, solution: World, mine, theirs, differ) -> 
         return
 
 
-def _compare_ports(mine, theirs, pods: list[Pod], differ) -> None:
+def _compare_ports(answer: World, solution: World, mine, theirs, differ) -> None:
+    pods = [*solution.scenario.pods, *answer.scenario.pods]
     by_port = {(p.port, p.protocol): (i, p) for i, p in enumerate(mine.ports)}
     wanted = {(p.port, p.protocol): p for p in theirs.ports}
     for port_key, sp in wanted.items():
@@ -348,12 +362,34 @@ def _compare_ports(mine, theirs, pods: list[Pod], differ) -> None:
                 f"{other.target_port} (no pod here shows whether they are the same)",
                 "targetPort",
             )
-        if mine.type == theirs.type and (sp.node_port or None) != (other.node_port or None):
+        if mine.type == theirs.type:
+            _compare_node_ports(answer, solution, mine, theirs, i, sp, other, differ)
+
+
+def _compare_node_ports(answer, solution, mine, theirs, i, sp, other, differ) -> None:
+    """A node port the solution fixes must be the one the answer's port gets (written, or
+    shared with another entry of the same port number, as the allocator does); one the answer
+    fixes where the solution lets the allocator choose is an allocation difference."""
+    wanted = solution.services.node_port(theirs, other) if _asks(theirs, other) else None
+    if wanted is not None:
+        got = answer.services.node_port(mine, sp)
+        if got != wanted:
             differ(
                 ("spec", "ports", i, "nodePort"),
-                _fixed("nodePort", sp.node_port, other.node_port),
-                "nodePort" if other.node_port else "allocation",
+                f"port {sp.label()} is on node port {got or 'none'}; the solution's on {wanted}",
+                "nodePort",
             )
+    elif _asks(mine, sp):
+        differ(
+            ("spec", "ports", i, "nodePort"),
+            _fixed("nodePort", answer.services.node_port(mine, sp), None),
+            "allocation",
+        )
+
+
+def _asks(svc, sp) -> bool:
+    """Whether the Service asks for this port's node port (on it or a same-numbered entry)."""
+    return any(p.node_port for p in svc.ports if p.port == sp.port)
 
 
 def _written(target: int | str) -> int | str:

@@ -183,10 +183,12 @@ class World:
             if not targets:
                 reach.note = f"{svc.key} has no endpoints on port {sp.label()}."
         judged_source: Endpoint = source
-        if outside and self.scenario.nodes:
+        if not targets:
+            pass  # no endpoints at all: that is the news, whatever the traffic policies say
+        elif outside and self.scenario.nodes:
             node = self.node(via_node)
             if svc.external_traffic_policy == "Local":
-                targets = [(p, tp) for p, tp in targets if p.node == node.name]
+                targets = [(p, tp) for p, tp in targets if _on(p, node.name)]
                 reach.note = (
                     f"with externalTrafficPolicy: Local node {node.name} keeps the client's "
                     "address and forwards only to backends on itself"
@@ -199,7 +201,7 @@ class World:
                     f"node {node.name}'s ({node.ip}) before the backend sees it."
                 )
         elif isinstance(source, Pod) and svc.internal_traffic_policy == "Local" and targets:
-            local = [(p, tp) for p, tp in targets if p.node == source.node]
+            local = [(p, tp) for p, tp in targets if _on(p, source.node)]
             reach.note = (
                 f"with internalTrafficPolicy: Local a connection from {source.key} only goes to "
                 f"backends on its own node, {source.node}"
@@ -251,6 +253,11 @@ class _NewPod:
     ports: list[ContainerPort]
     hostname: str = ""
     subdomain: str = ""
+
+
+def _on(target: Endpoint, node: str) -> bool:
+    """Whether a backend runs on `node` (an address outside the cluster runs on none)."""
+    return isinstance(target, Pod) and target.node == node
 
 
 def _apply_workloads(scenario: Scenario, manifests: list[Manifest]) -> Scenario:

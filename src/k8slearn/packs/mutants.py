@@ -17,8 +17,9 @@ namespace dropped.
 Service — targetPort as a number for a name and back, dropped or moved by
 one; a nodePort added, dropped or moved; externalTrafficPolicy flipped; the
 type changed; a selector key dropped; the port moved or its protocol changed;
-headless added or dropped; publishNotReadyAddresses flipped; the namespace
-dropped.
+headless added or dropped; publishNotReadyAddresses or internalTrafficPolicy
+flipped; session affinity added or dropped, or its timeout dropped; the
+namespace dropped.
 
 Pod, Deployment, StatefulSet — a (template) label dropped, its value changed,
 or moved to the workload's own metadata; a replica less; a StatefulSet's
@@ -523,6 +524,27 @@ def _service_spec_edits(doc, scenario) -> Iterator[Edit]:
         "publishNotReadyAddresses"
     )
     yield "publishNotReadyAddresses flipped", "spec.publishNotReadyAddresses", new
+    new = _fresh(doc)
+    local = spec.get("internalTrafficPolicy") == "Local"
+    new.setdefault("spec", {})["internalTrafficPolicy"] = "Cluster" if local else "Local"
+    yield "internalTrafficPolicy flipped", "spec.internalTrafficPolicy", new
+    yield from _affinity_edits(doc, spec)
+
+
+def _affinity_edits(doc, spec) -> Iterator[Edit]:
+    new = _fresh(doc)
+    if spec.get("sessionAffinity") != "ClientIP":
+        new.setdefault("spec", {})["sessionAffinity"] = "ClientIP"
+        yield "sessionAffinity ClientIP added", "spec.sessionAffinity", new
+        return
+    new["spec"]["sessionAffinity"] = "None"
+    new["spec"].pop("sessionAffinityConfig", None)
+    yield "sessionAffinity dropped", "spec.sessionAffinity", new
+    client_ip = (spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}
+    if isinstance(client_ip.get("timeoutSeconds"), int):
+        new = _fresh(doc)
+        del new["spec"]["sessionAffinityConfig"]
+        yield "affinity timeout dropped (10800 s)", "spec.sessionAffinityConfig", new
 
 
 _SERVICE_OPERATORS: list[Operator] = [_service_port_edits, _service_spec_edits, _namespace_edits]

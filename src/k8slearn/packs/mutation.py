@@ -53,7 +53,7 @@ def mutation_test(grader: Grader) -> MutationResult:
     solution = grader.solution
     ports = grader.probe_ports()
     for mutant in mutants(docs, grader.scenario):
-        report = validate_text(mutant.text, exercise.namespace)
+        report = validate_text(mutant.text, exercise.namespace, grader.scenario.objects)
         if not report.valid or grader.missing_namespaces(report.manifests):
             result.refused += 1
             continue
@@ -77,8 +77,14 @@ def _differs(mutant: World, solution: World, ports) -> bool:
     theirs = set(solution.services.services)
     if mine != theirs:
         return True
-    if any(compare_services(mutant, solution, key) for key in theirs):
-        return True
+    for key in theirs:
+        # Sticky sessions added where the solution has none change no path a connection may
+        # take: a harmless extra, unless the task is about affinity (the solution sets it).
+        sticky = solution.services.get(key).session_affinity != "None"
+        if any(
+            d.aspect != "sessionAffinity" or sticky for d in compare_services(mutant, solution, key)
+        ):
+            return True
     if _routing(mutant) != _routing(solution):
         return True
     return compare_policies(mutant, solution, ports).counterexample is not None
