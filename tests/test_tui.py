@@ -284,7 +284,7 @@ async def test_drill_end_to_end_with_a_short_time_limit(library, store, tmp_path
     from k8slearn.tui.screens.drill_summary import DrillSummaryScreen
 
     report = tmp_path / "drill.xml"
-    options = DrillOptions(count=3, minutes=0.1, tags=("clusterip",), kind="build", report=report)
+    options = DrillOptions(count=3, minutes=0.2, tags=("clusterip",), kind="build", report=report)
     app = K8sLearnApp(library, store, drill=options)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -296,7 +296,7 @@ async def test_drill_end_to_end_with_a_short_time_limit(library, store, tmp_path
         await settle(app, pilot)
         await pilot.pause(2.3)  # passed: the drill moves on by itself
         assert app.screen.exercise is not first
-        for _ in range(80):  # the 6-second limit runs out
+        for _ in range(200):  # the 12-second limit runs out
             if isinstance(app.screen, DrillSummaryScreen):
                 break
             await pilot.pause(0.1)
