@@ -81,7 +81,7 @@ def test_the_edits_an_examinee_makes():
         "policyTypes Egress added",
         "from dropped (every peer)",
         "rule dropped",
-        "namespace dropped (lands in default)",
+        "namespace dropped (lands in the current namespace)",
     } <= operators
     # Each is one edit of the original, written out as YAML, and no two are the same.
     assert len({m.text for m in found}) == len(found)

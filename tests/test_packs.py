@@ -457,10 +457,10 @@ def test_pack_validate_cli_exit_codes(tmp_path):
     root = scaffold(tmp_path)
     ok = run("pack", "validate", root)
     assert ok.exit_code == 0, ok.output
-    assert "solutions passing 1/1, wrong answers failing 1/1, mutants killed 9/9 (100%): OK" in (
+    assert "solutions passing 1/1, wrong answers failing 1/1, mutants killed 10/10 (100%): OK" in (
         ok.output
     )
-    assert "expose-web: mutation score 9/9 (100%)" in ok.output
+    assert "expose-web: mutation score 10/10 (100%)" in ok.output
     edit(root / EXERCISE, "    port: 80\n    endpoints", "    prt: 80\n    endpoints")
     bad = run("pack", "validate", root)
     assert bad.exit_code == 1

@@ -137,10 +137,10 @@ def _validation_entries(name: str, report) -> list[dict[str, Any]]:
     return entries
 
 
-def _print_problem(name: str, p) -> None:
+def _print_problem(name: str, p, err: bool = False) -> None:
     where = f"{name}:{p.where()}" if p.where() else name
     color = "red" if p.is_error else "yellow"
-    click.echo(f"{where}: {click.style(p.severity, fg=color)}: {p.text()}")
+    click.echo(f"{where}: {click.style(p.severity, fg=color)}: {p.text()}", err=err)
 
 
 def _print_validation(name: str, report) -> None:
@@ -273,7 +273,7 @@ def _load_manifests(paths: tuple[str, ...]):
     for name in paths:
         report = validate_text(read_input(name))
         for p in report.all_problems():
-            _print_problem(name, p)
+            _print_problem(name, p, err=True)  # stdout is the table (or its JSON)
         invalid |= not report.valid
         manifests.extend(report.manifests)
     if invalid:

@@ -72,6 +72,10 @@ _SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "
 ProbeKey = tuple[str, str, int, str]  # (from, to, port, protocol)
 
 
+# What routes traffic (the rest of an answer adds pods, which the plan creates itself).
+ROUTING_KINDS = ("Service", "NetworkPolicy", "EndpointSlice", "Endpoints")
+
+
 class PlanError(Exception):
     """The answer (or the exercise) cannot be verified; `problems` say why, line by line."""
 
@@ -522,7 +526,7 @@ class _Planner:
             and p.key not in self.answer_pods
             and dns_matches(p.labels, DNS_LABELS)
         ]
-        self.routing = [m for m in manifests if m.kind in ("Service", "NetworkPolicy")]
+        self.routing = [m for m in manifests if m.kind in ROUTING_KINDS]
         self.notes: list[str] = []
         self.model = self._model_predictor()
         self.default_cluster = self.predictor(ClusterFacts())

@@ -11,6 +11,7 @@ line of the answer is responsible.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -336,20 +337,31 @@ def check_dns(spec: dict[str, Any], answer: Answer) -> CheckResult:
         wanted = {v.rstrip(".") for v in wanted}
     title = f"lookup {name}" + (f" (from {asking})" if "from" in spec else "")
     if got == wanted:
-        shown = ", ".join(_dns_shown(world, v) for v in sorted(got)) or "nothing (no such name)"
+        shown = (
+            ", ".join(_dns_shown(world, v) for v in sorted(got, key=_by_address))
+            or "nothing (no such name)"
+        )
         return CheckResult(title, True, f"{name} resolves to {shown}")
     if found is None or not got:
         return CheckResult(
             title, False, f"{name} does not resolve: {_why_no_record(world, name, asking)}"
         )
-    shown = ", ".join(_dns_shown(world, v) for v in sorted(got))
-    should = ", ".join(_dns_shown(world, v) for v in sorted(wanted)) or "nothing"
+    shown = ", ".join(_dns_shown(world, v) for v in sorted(got, key=_by_address))
+    should = ", ".join(_dns_shown(world, v) for v in sorted(wanted, key=_by_address)) or "nothing"
     return CheckResult(title, False, f"{name} resolves to {shown}; it should be {should}")
 
 
 def _dns_value(world: World, value: str) -> str:
     pod = world.scenario.pod(value) if "/" in value else None
     return pod.ip if pod is not None else value
+
+
+def _by_address(value: str) -> tuple:
+    """Sort key: addresses in numeric order (10.244.0.8 before 10.244.0.10), names after."""
+    try:
+        return (0, ipaddress.ip_address(value).version, int(ipaddress.ip_address(value)))
+    except ValueError:
+        return (1, 0, value)
 
 
 def _dns_shown(world: World, value: str) -> str:

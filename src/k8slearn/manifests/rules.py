@@ -1068,6 +1068,11 @@ def _endpoint_ip(r: _Report, path: Path, ip: IPAddress) -> None:
 
 def _check_endpoints(r: _Report, obj: dict[str, Any]) -> None:
     _check_metadata(r, obj, "subdomain")
+    r.warn(
+        ("kind",),
+        "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice",
+        "the API server still accepts it, and mirrors it into an EndpointSlice",
+    )
     for i, raw in enumerate(_list(obj.get("subsets"))):
         subset = _dict(raw)
         path: Path = ("subsets", i)

@@ -268,7 +268,12 @@ def compare_services(answer: World, solution: World, key: str) -> list[ServiceDi
     if mine.type == theirs.type:
         for field, a, b in (
             ("externalTrafficPolicy", mine.external_traffic_policy, theirs.external_traffic_policy),
-            ("internalTrafficPolicy", mine.internal_traffic_policy, theirs.internal_traffic_policy),
+            # kube-proxy programs nothing for a headless Service: its traffic policy is moot
+            (
+                "internalTrafficPolicy",
+                mine.internal_traffic_policy if not mine.headless else None,
+                theirs.internal_traffic_policy if not theirs.headless else None,
+            ),
             ("publishNotReadyAddresses", mine.publish_not_ready, theirs.publish_not_ready),
             ("allocateLoadBalancerNodePorts", mine.allocate_node_ports, theirs.allocate_node_ports),
             ("sessionAffinity", mine.session_affinity, theirs.session_affinity),
@@ -309,14 +314,16 @@ def _compare_selection(answer: World, solution: World, mine, theirs, differ) -> 
         if svc.selector:
             vocab.add_pod_selector(svc.namespace, LabelSelector.from_labels(svc.selector))
     universe = invent([solution.scenario, answer.scenario], vocab, [])
-    real = {p.key: p for p in [*solution.scenario.pods, *answer.scenario.pods]}
-    candidates = [*real.values(), *(p for p in universe.pods if p.namespace == mine.namespace)]
+    invented = [p for p in universe.pods if p.namespace == mine.namespace]
+    # Each side's selector on its own pods (an answer may make its pods itself), then both on
+    # the invented ones.
+    pairs = [*_same_pods(answer, solution), *((p, p) for p in invented)]
     shown = ",".join(f"{k}={v}" for k, v in sorted((mine.selector or {}).items())) or "(none)"
-    for pod in candidates:
-        if mine.selects(pod) == theirs.selects(pod):
+    for pod, solution_pod in pairs:
+        if mine.selects(pod) == theirs.selects(solution_pod):
             continue
-        invented = universe.invented.get(pod.key)
-        who = f"{pod.key} ({invented.words}, not in this scenario)" if invented else pod.key
+        made_up = universe.invented.get(pod.key)
+        who = f"{pod.key} ({made_up.words}, not in this scenario)" if made_up else pod.key
         if mine.selects(pod):
             message = f"its selector {shown} also picks {who}; the solution's does not"
         else:
@@ -325,8 +332,13 @@ def _compare_selection(answer: World, solution: World, mine, theirs, differ) -> 
         return
 
 
+def _same_pods(answer: World, solution: World) -> list[tuple[Pod, Pod]]:
+    """The pods both worlds have, as each has it (an answer's StatefulSet makes its own)."""
+    theirs = {p.key: p for p in solution.scenario.pods}
+    return [(p, theirs[p.key]) for p in answer.scenario.pods if p.key in theirs]
+
+
 def _compare_ports(answer: World, solution: World, mine, theirs, differ) -> None:
-    pods = [*solution.scenario.pods, *answer.scenario.pods]
     by_port = {(p.port, p.protocol): (i, p) for i, p in enumerate(mine.ports)}
     wanted = {(p.port, p.protocol): p for p in theirs.ports}
     for port_key, sp in wanted.items():
@@ -338,15 +350,16 @@ def _compare_ports(answer: World, solution: World, mine, theirs, differ) -> None
             differ(
                 ("spec", "ports", i), f"port {sp.label()} is not in the solution's Service", "ports"
             )
-    unique = {p.key: p for p in pods}
-    both = [p for p in unique.values() if mine.selects(p) and theirs.selects(p)]
+    both = [
+        (a, b) for a, b in _same_pods(answer, solution) if mine.selects(a) and theirs.selects(b)
+    ]
     for port_key, (i, sp) in by_port.items():
         other = wanted.get(port_key)
         if other is None:
             continue
         # Real pods only: a copy of a selected pod resolves a port name as its original does.
-        for pod in both:
-            a, b = resolve_target_port(pod, sp), resolve_target_port(pod, other)
+        for pod, solution_pod in both:
+            a, b = resolve_target_port(pod, sp), resolve_target_port(solution_pod, other)
             if a != b:
                 differ(
                     ("spec", "ports", i, "targetPort"),

@@ -200,7 +200,11 @@ class World:
                     f"with externalTrafficPolicy: Cluster the client's address is replaced by "
                     f"node {node.name}'s ({node.ip}) before the backend sees it."
                 )
-        elif isinstance(source, Pod) and svc.internal_traffic_policy == "Local" and targets:
+        elif (
+            isinstance(source, Pod)
+            and svc.internal_traffic_policy == "Local"
+            and not svc.headless  # no proxy, no traffic policy: the client dials the pods
+        ):
             local = [(p, tp) for p, tp in targets if _on(p, source.node)]
             reach.note = (
                 f"with internalTrafficPolicy: Local a connection from {source.key} only goes to "

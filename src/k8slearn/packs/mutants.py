@@ -396,10 +396,10 @@ def _rule_edits(doc, scenario) -> Iterator[Edit]:
 
 def _namespace_edits(doc, scenario) -> Iterator[Edit]:
     meta = doc.get("metadata") or {}
-    if meta.get("namespace") not in (None, "", "default"):
+    if meta.get("namespace") not in (None, ""):
         new = _fresh(doc)
         del new["metadata"]["namespace"]
-        yield "namespace dropped (lands in default)", "metadata.namespace", new
+        yield "namespace dropped (lands in the current namespace)", "metadata.namespace", new
 
 
 _POLICY_OPERATORS: list[Operator] = [
