@@ -67,11 +67,14 @@ def main() -> None:
         for answer in worlds:
             per_scenario.append(
                 best_of(
-                    args.repeat, lambda a=answer: check_reachability(a, solution, ports, "scenario")
+                    args.repeat,
+                    lambda a=answer, s=solution, p=ports: check_reachability(a, s, p, "scenario"),
                 )
             )
             per_semantic.append(
-                best_of(args.repeat, lambda a=answer: check_reachability(a, solution, ports))
+                best_of(
+                    args.repeat, lambda a=answer, s=solution, p=ports: check_reachability(a, s, p)
+                )
             )
         extra = [b - a for a, b in zip(per_scenario, per_semantic, strict=True)]
         added.extend(extra)
