@@ -169,6 +169,16 @@ async def test_draft_survives_restart(library, store, tmp_path):
     again.close()
 
 
+async def test_keystrokes_just_before_quitting_are_saved(library, store):
+    app = make_app(library, store, "clusterip-dns-name")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        editor = app.screen.query_one(AnswerEditor)
+        editor.replace("", (0, 0), editor.document.end)
+        await pilot.press(*"# last", "ctrl+q")  # well inside the autosave delay
+    assert store.draft("services-networking/clusterip-dns-name") == "# last"
+
+
 async def test_solution_asks_first_is_recorded_and_can_be_loaded(library, store):
     ex = library.find("clusterip-expose-web")[0]
     app = make_app(library, store, ex.id)

@@ -86,7 +86,10 @@ class ExerciseScreen(DrillStep):
                 with TabPane("Lesson", id="lesson-tab"), VerticalScroll():
                     yield Markdown(self.lesson.body if self.lesson else "", id="lesson")
             with Vertical(id="work"):
-                yield AnswerEditor(self._first_text(), id="editor")
+                # Kept by reference: on quit the screen unmounts after its children, and the
+                # last keystrokes must still be saved from it then.
+                self.editor = AnswerEditor(self._first_text(), id="editor")
+                yield self.editor
                 yield Static("", id="status")
                 yield ResultsPanel(id="results")
         yield Footer(compact=True)
@@ -138,13 +141,14 @@ class ExerciseScreen(DrillStep):
         self._validate_timer = self.set_timer(VALIDATE_DELAY, lambda: self._validate(editor.text))
 
     def _save_now(self) -> None:
-        editor = self.query_one(AnswerEditor)
+        editor = self.editor
         if editor.text != self._saved_text:
             self.app.store.save_draft(self.exercise.qualified_id, editor.text)
             self._saved_text = editor.text
 
     def on_unmount(self) -> None:
-        # The app may be going away mid-crash; the debounced save has already run by then.
+        # Quit or crash within the autosave delay: the last keystrokes are saved here, from the
+        # editor kept by reference (its widget is already gone from the DOM).
         with contextlib.suppress(Exception):
             self._save_now()
             if self.drill is None and self.failed_attempts and not self.reviewed:
