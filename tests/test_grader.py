@@ -656,7 +656,7 @@ def test_service_endpoints_missing_pod_is_named_with_why():
         (
             "  ports:\n    - port: 80\n",
             "shop/web-1",
-            "the Service has no selector, so it gets no endpoints",
+            "the Service has no selector and no EndpointSlice labelled kubernetes.io/service-name: web",
         ),
     ],
 )

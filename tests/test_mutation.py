@@ -197,3 +197,40 @@ def test_accepted_mutants_and_stale_acceptances(tmp_path):
     messages = [p.message for p in report.problems]
     assert any("accept_mutants names 'no such operator'" in m for m in messages)
     assert not any("publishNotReadyAddresses flipped" in m for m in messages)
+
+
+def test_hand_written_endpoints_get_the_slips_a_learner_makes():
+    scenario, _ = load_scenario({"namespaces": [{"name": "shop"}]})
+    endpoints = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "legacy", "namespace": "shop"},
+        "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"name": "pg", "port": 6543}]}],
+    }
+    found = {m.operator: m for m in mutants([endpoints], scenario)}
+    assert "192.0.2.11" in found["address moved by one"].text
+    assert "notReadyAddresses" in found["address not ready"].text
+    assert "port: 6544" in found["port +1"].text
+    assert "name: pg-x" in found["port name changed"].text
+    assert all(validate_text(m.text).valid for m in found.values())
+    top = {**endpoints, "subsets": [{"addresses": [{"ip": "255.255.255.254"}]}]}
+    [moved] = [m for m in mutants([top], scenario) if m.operator == "address moved by one"]
+    assert "255.255.255.253" in moved.text  # the last address has no next one: step back
+    slice_ = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "legacy-1",
+            "namespace": "shop",
+            "labels": {"kubernetes.io/service-name": "legacy"},
+        },
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["192.0.2.10"]}, {"addresses": ["192.0.2.20"]}],
+        "ports": [{"name": "pg", "port": 6543}],
+    }
+    names = [m.name for m in mutants([slice_], scenario)]
+    assert "endpoint dropped (EndpointSlice shop/legacy-1, endpoints[1])" in names
+    assert (
+        "endpoint address moved by one (EndpointSlice shop/legacy-1, endpoints[0].addresses[0])"
+        in names
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import make_world
-from k8slearn.grading.checks import Answer, check_dns
+from k8slearn.grading.checks import Answer, check_dns, check_service
 from k8slearn.manifests.defaults import apply_defaults
 from k8slearn.manifests.validate import validate_text
 from k8slearn.model.dns import resolve
@@ -302,3 +302,149 @@ def test_internal_traffic_policy_local_never_reaches_an_address_outside():
     world = make_world(SCENARIO, local + "---\n" + SLICE)
     reach = world.reach_service("data/client", "data/legacy", 5432)
     assert not reach.allowed and "there are none, so it is dropped" in reach.note
+
+
+def test_a_headless_service_without_a_selector_is_reached_at_its_slice_addresses():
+    headless = SELECTORLESS.replace("spec:\n", "spec:\n  clusterIP: None\n")
+    world = make_world(SCENARIO, headless + "---\n" + SLICE)
+    reach = world.reach_service("data/client", "data/legacy", 5432)
+    # DNS hands out the slice's address; the client dials the port it asked for, not the slice's
+    assert [(t.key, port) for t, port, _ in reach.backends] == [("legacy-db", 5432)]
+    assert "endpoints' IPs" in reach.note
+    empty = make_world(SCENARIO, headless)
+    assert empty.reach_service("data/client", "data/legacy", 5432).backends == []
+
+
+def test_a_slice_written_for_a_service_with_a_selector_is_merged_with_the_pods():
+    scenario = {
+        **SCENARIO,
+        "pods": [*SCENARIO["pods"], {"name": "pg-0", "namespace": "data", "labels": {"app": "pg"}}],
+    }
+    with_selector = SELECTORLESS.replace("spec:\n", "spec:\n  selector: {app: pg}\n")
+    world = make_world(scenario, with_selector + "---\n" + SLICE)
+    svc = world.services.get("data/legacy")
+    # kube-proxy reads every slice labelled with the Service's name, the controller's and this
+    assert [(b.target.key, b.port) for b in world.services.endpoints(svc, svc.ports[0])] == [
+        ("data/pg-0", 5432),
+        ("legacy-db", 6543),
+    ]
+
+
+def test_dns_reads_only_the_ready_condition_of_a_written_slice():
+    headless = SELECTORLESS.replace(
+        "spec:\n", "spec:\n  clusterIP: None\n  publishNotReadyAddresses: true\n"
+    )
+    not_ready = SLICE.replace(
+        "  - addresses: [192.0.2.10]",
+        "  - addresses: [192.0.2.10]\n    hostname: primary\n    conditions: {ready: false}",
+    )
+    world = make_world(SCENARIO, headless + "---\n" + not_ready)
+    # publishNotReadyAddresses acts through the EndpointSlice controller, not through DNS
+    assert resolve(world.services, "legacy.data.svc.cluster.local").values == ()
+    assert resolve(world.services, "primary.legacy.data.svc.cluster.local") is None
+
+
+def _answer(text: str, scenario: dict[str, Any] = SCENARIO) -> Answer:
+    report = validate_text(text)
+    assert report.valid, report.all_problems()
+    return Answer(make_world(scenario, text), report.manifests)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passes", "message"),
+    [
+        # targetPort and publishNotReadyAddresses do nothing without a selector
+        (SELECTORLESS.replace("5432}", "5432, targetPort: 9999}") + "---\n" + SLICE, True, ""),
+        (
+            SELECTORLESS.replace("spec:\n", "spec:\n  publishNotReadyAddresses: true\n")
+            + "---\n"
+            + SLICE,
+            True,
+            "",
+        ),
+        (SELECTORLESS + "---\n" + SLICE.replace("6543", "6544"), False, "legacy-db:6544"),
+        (
+            SELECTORLESS + "---\n" + SLICE.replace("name: pg, port", "name: db, port"),
+            False,
+            "sends traffic to nothing",
+        ),
+        (SELECTORLESS + "---\n" + SLICE.replace("192.0.2.10", "192.0.2.11"), False, "192.0.2.11"),
+        (SELECTORLESS, False, "sends traffic to nothing"),
+    ],
+)
+def test_a_selectorless_service_is_compared_by_its_endpoints(answer, passes, message):
+    solution = _answer(SELECTORLESS + "---\n" + SLICE).world
+    result = check_service(
+        {"service": "data/legacy", "compare": "solution"}, _answer(answer), solution
+    )
+    assert result.passed == passes, result.message
+    assert message in result.message
+
+
+def test_a_headless_selectorless_service_is_compared_by_what_dns_gives_out():
+    headless = SELECTORLESS.replace("spec:\n", "spec:\n  clusterIP: None\n")
+    solution = _answer(headless + "---\n" + SLICE).world
+    renumbered = _answer(headless + "---\n" + SLICE.replace("6543", "6544"))
+    # a headless Service's client dials its own port: the slice's port number changes nothing
+    assert check_service(
+        {"service": "data/legacy", "compare": "solution"}, renumbered, solution
+    ).passed
+    moved = _answer(headless + "---\n" + SLICE.replace("192.0.2.10", "192.0.2.11"))
+    result = check_service({"service": "data/legacy", "compare": "solution"}, moved, solution)
+    assert not result.passed and "resolves to 192.0.2.11" in result.message
+
+
+@pytest.mark.parametrize(
+    ("slice_text", "reason"),
+    [
+        ("", "no EndpointSlice labelled kubernetes.io/service-name: legacy"),
+        (SLICE.replace("192.0.2.10", "192.0.2.11"), "lists 192.0.2.10"),
+        (SLICE.replace("name: pg, port", "name: db, port"), "no TCP port named 'pg'"),
+        (
+            SLICE.replace(
+                "  - addresses: [192.0.2.10]",
+                "  - addresses: [192.0.2.10]\n    conditions: {ready: false}",
+            ),
+            "is not ready",
+        ),
+    ],
+)
+def test_a_missing_written_endpoint_says_why(slice_text, reason):
+    text = SELECTORLESS + ("---\n" + slice_text if slice_text else "")
+    spec = {"service": "data/legacy", "endpoints": ["legacy-db"]}
+    result = check_service(spec, _answer(text), None)
+    assert not result.passed and reason in result.message, result.message
+
+
+def test_an_empty_selector_with_written_slices_is_not_called_out():
+    from k8slearn.grading.lints import lint
+
+    empty = SELECTORLESS.replace("spec:\n", "spec:\n  selector: {}\n")
+    codes = [found.code for found in lint(_answer(empty).manifests, _answer(empty).world)]
+    assert "service-selects-nothing" in codes
+    both = empty + "---\n" + SLICE
+    codes = [found.code for found in lint(_answer(both).manifests, _answer(both).world)]
+    assert "service-selects-nothing" not in codes
+
+
+def test_a_backend_at_an_address_the_scenario_lacks_is_explained_not_a_crash():
+    from k8slearn.grading.checks import check_connectivity
+
+    deny_out = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: out, namespace: data}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{to: [{ipBlock: {cidr: 192.0.2.10/32}}]}]
+"""
+    stray = SLICE.replace("192.0.2.10", "192.0.2.99")  # a typo: no host of the scenario
+    cell = {"from": "data/client", "to": "svc:data/legacy", "port": 5432, "allowed": True}
+    [result] = check_connectivity(
+        {"connectivity": [cell]}, _answer(SELECTORLESS + "---\n" + stray + "---\n" + deny_out)
+    )
+    assert not result.passed and "backend 192.0.2.99 refuses it on 6543" in result.message
+    [result] = check_connectivity(
+        {"connectivity": [{**cell, "allowed": False}]}, _answer(SELECTORLESS + "---\n" + stray)
+    )
+    assert not result.passed and "(backend 192.0.2.99:6543) but should not" in result.message

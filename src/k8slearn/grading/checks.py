@@ -223,10 +223,11 @@ def _test_endpoints(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
 
 def _why_not_endpoint(world: World, svc: Service, sp, key: str) -> str:
     pod = world.scenario.pod(key)
-    if pod is None:
+    if svc.selector is None or pod is None:
+        written = _why_not_written(world, svc, sp, key)
+        if written or pod is not None:
+            return written or "the Service has no selector: only EndpointSlices list endpoints"
         return "no such pod in the scenario"
-    if svc.selector is None:
-        return "the Service has no selector, so it gets no endpoints"
     if pod.namespace != svc.namespace:
         return f"a Service only selects pods of its own namespace ({svc.namespace})"
     if not svc.selects(pod):
@@ -236,6 +237,34 @@ def _why_not_endpoint(world: World, svc: Service, sp, key: str) -> str:
     if not pod.ready:
         return "it is not ready"
     return f"it has no container port named {sp.target_port!r} ({sp.protocol})"
+
+
+def _why_not_written(world: World, svc: Service, sp, key: str) -> str:
+    """Why the EndpointSlices written for `svc` do not make `key` (a pod, or a host outside
+    the cluster, by name or address) an endpoint of port `sp`; "" when there is nothing to say."""
+    target = world.scenario.pod(key) or world.scenario.external(key)
+    address = target.ip if target is not None else key
+    label = f"kubernetes.io/service-name: {svc.name}"
+    slices = world.services.slices(svc)
+    if not slices:
+        if svc.selector is not None:
+            return ""
+        return f"the Service has no selector and no EndpointSlice labelled {label}"
+    listed = [(s, e) for s in slices for e in s.endpoints if e.address == address]
+    if not listed:
+        return f"no EndpointSlice labelled {label} lists {address}"
+    source, endpoint = listed[0]
+    if not endpoint.ready:
+        return f"its endpoint in {source.origin} is not ready (conditions.ready: false)"
+    if source.port(sp.name, sp.protocol) is None:
+        name = f"named {sp.name!r}" if sp.name else "without a name"
+        return (
+            f"{source.origin} has no {sp.protocol} port {name}: a slice port is matched by the "
+            "Service port's name"
+        )
+    if source.address_type not in ("IPv4", "IPv6"):
+        return f"{source.origin} has addressType {source.address_type}, which kube-proxy ignores"
+    return ""
 
 
 def _test_target_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str:
@@ -248,10 +277,23 @@ def _test_target_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str
         wrong = sorted({b.port for b in backends if b.port != expected})
         if not wrong:
             return ""
+        if svc.selector is None:
+            return (
+                f"port {sp.port} sends traffic to port {', '.join(map(str, wrong))}; it should "
+                f"reach {expected} (without a selector, the EndpointSlice's port decides, not "
+                "targetPort)"
+            )
         return (
             f"port {sp.port} sends traffic to container port {', '.join(map(str, wrong))}; "
             f"it should reach {expected} (targetPort is the container's port, port is the Service's)"
         )
+    slices = answer.world.services.slices(svc) if svc.selector is None else []
+    if slices:  # written endpoints, none of them usable here: the slices are what is wrong
+        if all(s.port(sp.name, sp.protocol) is None for s in slices):
+            why = f"no slice of it has a {sp.protocol} port named {sp.name or '(unnamed)'!r}"
+        else:
+            why = "none of its slices' endpoints is ready"
+        return f"port {sp.port} has no endpoints ({why}), so nothing receives traffic on {expected}"
     if isinstance(sp.target_port, int):
         return (
             ""
@@ -455,7 +497,7 @@ def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
                     f"{src} should reach {key}:{port} but the connection lands on {e.key}:{p}, "
                     f"where nothing listens (its containers declare {listens})",
                 )
-            explanation = world.explain(src, e.key, p, protocol)
+            explanation = world.explain(src, e, p, protocol)
             return CheckResult(
                 name,
                 False,
@@ -463,9 +505,8 @@ def _cell(entry: dict[str, Any], answer: Answer) -> CheckResult:
                 f"{describe_denial(explanation) or reach.note}",
                 _blame_line(explanation, allowed=False),
             )
-        e = world.endpoint(answered[0])
-        backend_port = next(p for b, p, ok in reach.backends if ok)
-        explanation = world.explain(src, e.key, backend_port, protocol)
+        e, backend_port = next((b, p) for b, p, ok in reach.backends if ok)
+        explanation = world.explain(src, e, backend_port, protocol)
         how = f" ({reach.note.rstrip('.')})" if reach.note else ""
         return CheckResult(
             name,

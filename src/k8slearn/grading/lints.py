@@ -274,6 +274,8 @@ def _service_selects_nothing(m: Manifest, svc: Service, world: World) -> list[Li
         return []
     raw_selector = ((m.obj or {}).get("spec") or {}).get("selector")
     if raw_selector is not None and not raw_selector:
+        if world.services.slices(svc):
+            return []  # stored as no selector: the EndpointSlices written for it are its endpoints
         return [
             _warn(
                 m,

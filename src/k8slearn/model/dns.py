@@ -9,9 +9,8 @@ plugin define them (cluster domain `cluster.local`):
 * `<hostname>.<svc>.<ns>.svc.cluster.local` — the IP of a pod whose `hostname`
   and `subdomain` are `<hostname>` and `<svc>`, when the headless Service `<svc>`
   of its namespace selects it and it is ready (or the Service publishes
-  not-ready addresses) — a StatefulSet's pods get both fields; for a headless
-  Service without a selector, the endpoint of its EndpointSlices with that
-  hostname.
+  not-ready addresses) — a StatefulSet's pods get both fields — and the ready
+  endpoint with that hostname in EndpointSlices written for the Service.
 
 A pod's resolver completes short names with its search path
 (`<ns>.svc.cluster.local`, `svc.cluster.local`, `cluster.local`), so from a pod of
@@ -61,16 +60,23 @@ def _record(index: ServiceIndex, fqdn: str) -> DnsAnswer | None:
 
 
 def pod_addresses(index: ServiceIndex, svc: Service, hostname: str) -> list[str]:
-    """The addresses of `<hostname>.<svc>`: the pods (or hand-written endpoints) of that name."""
-    if svc.selector is None:
-        return [
-            e.address
-            for source in index.slices(svc)
-            for e in source.endpoints
-            if e.hostname == hostname and (e.ready or svc.publish_not_ready)
+    """The addresses of `<hostname>.<svc>`: the selected pods whose hostname and subdomain
+    say so, then the ready endpoints of the Service's own slices that carry that hostname.
+
+    Cluster DNS reads only an endpoint's `ready` condition; publishNotReadyAddresses acts
+    through the EndpointSlice controller, which marks every selected pod ready.
+    """
+    out = []
+    if svc.selector is not None:
+        out += [
+            p.ip
+            for p in index.selected_pods(svc)
+            if p.hostname == hostname
+            and p.subdomain == svc.name
+            and (p.ready or svc.publish_not_ready)
         ]
-    return [
-        p.ip
-        for p in index.selected_pods(svc)
-        if p.hostname == hostname and p.subdomain == svc.name and (p.ready or svc.publish_not_ready)
-    ]
+    for source in index.slices(svc):
+        for e in source.endpoints:
+            if e.hostname == hostname and e.ready and e.address not in out:
+                out.append(e.address)
+    return out

@@ -222,12 +222,14 @@ def compare_services(answer: World, solution: World, key: str) -> list[ServiceDi
     Compared: the type; headless or not; the ExternalName target; which pods the
     selector picks, on the scenario and on invented pods (copies of its pods with
     one label changed); the ports; where each port sends traffic on every pod both
-    select; the node ports and cluster IP the solution fixes (one the answer fixes
-    where the solution lets the allocator choose is an `allocation` difference);
-    and the fields that change where traffic can go (traffic policies,
-    publishing not-ready pods, node ports for a LoadBalancer). Session affinity
-    only changes which backend a client keeps: check it with `fields`. Port names are not compared:
-    an exercise that cares checks them with `fields`.
+    select; where EndpointSlices written by hand take part (always, for Services
+    without a selector), the endpoints themselves; the node ports and cluster IP
+    the solution fixes (one the answer fixes where the solution lets the allocator
+    choose is an `allocation` difference); and the fields that change where
+    traffic can go (traffic policies, publishing not-ready pods, node ports for a
+    LoadBalancer). Session affinity only changes which backend a client keeps: its
+    difference is reported but not graded. Port names are not compared: an
+    exercise that cares checks them with `fields`.
     """
     mine, theirs = answer.services.get(key), solution.services.get(key)
     if mine is None or theirs is None:
@@ -263,8 +265,14 @@ def compare_services(answer: World, solution: World, key: str) -> list[ServiceDi
                 "externalName",
             )
         return out
+    # Without a selector on either side, EndpointSlices written by hand decide where traffic
+    # goes: targetPort and publishNotReadyAddresses do nothing there; the endpoints are compared.
+    selectorless = mine.selector is None and theirs.selector is None
     _compare_selection(answer, solution, mine, theirs, differ)
     _compare_ports(answer, solution, mine, theirs, differ)
+    written = answer.services.slices(mine) or solution.services.slices(theirs)
+    if (selectorless or written) and not {"selector", "targetPort"} & {d.aspect for d in out}:
+        _compare_endpoints(answer, solution, mine, theirs, differ)
     if mine.type == theirs.type:
         for field, a, b in (
             ("externalTrafficPolicy", mine.external_traffic_policy, theirs.external_traffic_policy),
@@ -274,7 +282,11 @@ def compare_services(answer: World, solution: World, key: str) -> list[ServiceDi
                 mine.internal_traffic_policy if not mine.headless else None,
                 theirs.internal_traffic_policy if not theirs.headless else None,
             ),
-            ("publishNotReadyAddresses", mine.publish_not_ready, theirs.publish_not_ready),
+            (
+                "publishNotReadyAddresses",
+                mine.publish_not_ready if not selectorless else None,
+                theirs.publish_not_ready if not selectorless else None,
+            ),
             ("allocateLoadBalancerNodePorts", mine.allocate_node_ports, theirs.allocate_node_ports),
             ("sessionAffinity", mine.session_affinity, theirs.session_affinity),
         ):
@@ -368,7 +380,14 @@ def _compare_ports(answer: World, solution: World, mine, theirs, differ) -> None
                     "targetPort",
                 )
                 break
-        if not both and _written(sp.target_port) != _written(other.target_port):
+        # Written targetPorts say nothing when either side has no selector (none is read
+        # there; a selector left in or out is the difference, and is reported as such).
+        if (
+            not both
+            and mine.selector is not None
+            and theirs.selector is not None
+            and _written(sp.target_port) != _written(other.target_port)
+        ):
             differ(
                 ("spec", "ports", i, "targetPort"),
                 f"port {sp.port} has targetPort {sp.target_port}; the solution's "
@@ -377,6 +396,47 @@ def _compare_ports(answer: World, solution: World, mine, theirs, differ) -> None
             )
         if mine.type == theirs.type:
             _compare_node_ports(answer, solution, mine, theirs, i, sp, other, differ)
+
+
+def _compare_endpoints(answer: World, solution: World, mine, theirs, differ) -> None:
+    """Where traffic ends when EndpointSlices written by hand take part: for a headless
+    Service the addresses DNS gives out, otherwise each port's endpoints (address and port)."""
+    if mine.headless and theirs.headless:
+        got = {m.key for m in answer.services.headless_members(mine)}
+        wanted = {m.key for m in solution.services.headless_members(theirs)}
+        if got != wanted:
+            differ(
+                ("metadata", "name"),
+                f"its name resolves to {_listed(got)}; the solution's to {_listed(wanted)} "
+                "(the ready addresses of the EndpointSlices labelled with the Service's name)",
+                "endpoints",
+            )
+        return
+    wanted_ports = {(p.port, p.protocol): p for p in theirs.ports}
+    for i, sp in enumerate(mine.ports):
+        other = wanted_ports.get((sp.port, sp.protocol))
+        if other is None:
+            continue
+        got = {f"{b.target.key}:{b.port}" for b in answer.services.endpoints(mine, sp)}
+        wanted = {f"{b.target.key}:{b.port}" for b in solution.services.endpoints(theirs, other)}
+        if got != wanted:
+            differ(
+                ("spec", "ports", i),
+                f"port {sp.label()} sends traffic to {_listed(got)}; the solution's to "
+                f"{_listed(wanted)}"
+                + (
+                    " (without a selector, the EndpointSlices labelled with the Service's name "
+                    "decide: the slice port with the Service port's name)"
+                    if mine.selector is None
+                    else ""
+                ),
+                "endpoints",
+            )
+            return
+
+
+def _listed(items: set[str]) -> str:
+    return ", ".join(sorted(items)) or "nothing"
 
 
 def _compare_node_ports(answer, solution, mine, theirs, i, sp, other, differ) -> None:

@@ -253,22 +253,29 @@ class ServiceIndex:
         return self.node_ports.get((svc.key, sp.port, sp.protocol))
 
     def endpoints(self, svc: Service, sp: ServicePort) -> list[Backend]:
-        """The backends of one Service port, in scenario order (or the slices' order)."""
+        """The backends of one Service port: the selected pods (in scenario order), then the
+        addresses of any EndpointSlice written for the Service.
+
+        kube-proxy merges every slice labelled with the Service's name, the controller's and
+        hand-written ones alike; a Service without a selector has only the latter.
+        """
         if svc.type == "ExternalName":
             return []
-        if svc.selector is None:
-            return self._hand_written(svc, sp)
         out = []
-        for pod in self.scenario.pods:
-            if not svc.selects(pod) or not (pod.ready or svc.publish_not_ready):
-                continue
-            port = resolve_target_port(pod, sp)
-            if port is not None:
-                out.append(Backend(pod, port, sp.protocol))
+        if svc.selector is not None:
+            for pod in self.scenario.pods:
+                if not svc.selects(pod) or not (pod.ready or svc.publish_not_ready):
+                    continue
+                port = resolve_target_port(pod, sp)
+                if port is not None:
+                    out.append(Backend(pod, port, sp.protocol))
+        seen = {(b.target.key, b.port) for b in out}
+        out += [b for b in self._hand_written(svc, sp) if (b.target.key, b.port) not in seen]
         return out
 
     def _hand_written(self, svc: Service, sp: ServicePort) -> list[Backend]:
-        """A selectorless Service's endpoints: the ready addresses of its EndpointSlices."""
+        """The ready addresses of the Service's own EndpointSlices, on the slice port that
+        matches the Service port by name (its targetPort plays no part)."""
         out = []
         for source in self.slices(svc):
             port = source.port(sp.name, sp.protocol)
@@ -277,6 +284,20 @@ class ServiceIndex:
             for endpoint in source.endpoints:
                 if endpoint.ready:
                     out.append(Backend(self.at(endpoint.address), port.port, sp.protocol))
+        return out
+
+    def headless_members(self, svc: Service) -> list[Pod | External]:
+        """Whom DNS names for a headless Service: its selected pods that are ready (or all,
+        with publishNotReadyAddresses), then the ready addresses of slices written for it."""
+        out: list[Pod | External] = []
+        if svc.selector is not None:
+            out += [p for p in self.selected_pods(svc) if p.ready or svc.publish_not_ready]
+        for source in self.slices(svc):
+            if source.address_type not in ("IPv4", "IPv6"):
+                continue
+            for endpoint in source.endpoints:
+                if endpoint.ready and all(m.ip != endpoint.address for m in out):
+                    out.append(self.at(endpoint.address))
         return out
 
     def slices(self, svc: Service) -> list[EndpointSource]:
@@ -298,16 +319,8 @@ class ServiceIndex:
         if svc.type == "ExternalName":
             return DnsAnswer(svc.dns_name, "CNAME", (svc.external_name or "",))
         if svc.headless:
-            ips: list[str] = []
-            if svc.selector is None:  # the addresses of its hand-written EndpointSlices
-                for source in self.slices(svc):
-                    for e in source.endpoints:
-                        if (e.ready or svc.publish_not_ready) and e.address not in ips:
-                            ips.append(e.address)
-            for pod in self.selected_pods(svc):
-                if (pod.ready or svc.publish_not_ready) and pod.ip not in ips:
-                    ips.append(pod.ip)
-            return DnsAnswer(svc.dns_name, "A", tuple(ips))
+            ips = tuple(m.ip for m in self.headless_members(svc))
+            return DnsAnswer(svc.dns_name, "A", ips)
         ip = self.cluster_ip(svc)
         return DnsAnswer(svc.dns_name, "A", (ip,) if ip else ())
 

@@ -112,8 +112,13 @@ class World:
     def endpoint(self, key: str) -> Endpoint | None:
         return self.scenario.pod(key) or self.scenario.external(key)
 
-    def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> Explanation:
-        source, destination = self.endpoint(src), self.endpoint(dst)
+    def explain(
+        self, src: str | Endpoint, dst: str | Endpoint, port: int, protocol: str = "TCP"
+    ) -> Explanation:
+        """Why one connection is allowed or denied; `src` and `dst` by key, or as endpoints
+        (a Service's backend may be an address no scenario object has)."""
+        source = self.endpoint(src) if isinstance(src, str) else src
+        destination = self.endpoint(dst) if isinstance(dst, str) else dst
         if source is None or destination is None:
             raise KeyError(src if source is None else dst)
         return explain_connection(self.scenario, self.policies, source, destination, port, protocol)
@@ -167,11 +172,11 @@ class World:
             )
             return reach
         if svc.headless:
-            pods = [p for p in self.services.selected_pods(svc) if p.ready or svc.publish_not_ready]
-            targets = [(p, port) for p in pods]
+            targets = [(m, port) for m in self.services.headless_members(svc)]
             reach.note = (
-                f"{svc.key} is headless: DNS returns the pods' IPs and the client connects to "
-                f"them on port {port} itself (no targetPort translation)."
+                f"{svc.key} is headless: DNS returns the {'pods' if svc.selector else 'endpoints'}' "
+                f"IPs and the client connects to them on port {port} itself (no targetPort "
+                "translation)."
             )
         else:
             sp = next((p for p in svc.ports if p.port == port and p.protocol == protocol), None)

@@ -24,7 +24,9 @@ namespace dropped.
 Pod, Deployment, StatefulSet — a (template) label dropped, its value changed,
 or moved to the workload's own metadata; a replica less; a StatefulSet's
 serviceName dropped or changed. EndpointSlice — its service-name label
-dropped, a port renamed or moved by one, an endpoint not ready.
+dropped, a port renamed or moved by one, an endpoint not ready, moved to the
+next address or (one of several) dropped. Endpoints — an address made not
+ready or moved to the next one, a port renamed or moved by one.
 """
 
 from __future__ import annotations
@@ -615,11 +617,61 @@ def _slice_edits(doc, scenario) -> Iterator[Edit]:
             new = _fresh(doc)
             new["ports"][i]["port"] = port["port"] + 1
             yield "port +1", f"ports[{i}].port", new
-    for i, endpoint in enumerate(doc.get("endpoints") or []):
-        if isinstance(endpoint, dict):
+    endpoints = doc.get("endpoints") or []
+    for i, endpoint in enumerate(endpoints):
+        if not isinstance(endpoint, dict):
+            continue
+        new = _fresh(doc)
+        new["endpoints"][i]["conditions"] = {"ready": False}
+        yield "endpoint not ready", f"endpoints[{i}].conditions", new
+        moved = _next_address((endpoint.get("addresses") or [None])[0])
+        if moved:
             new = _fresh(doc)
-            new["endpoints"][i]["conditions"] = {"ready": False}
-            yield "endpoint not ready", f"endpoints[{i}].conditions", new
+            new["endpoints"][i]["addresses"][0] = moved
+            yield "endpoint address moved by one", f"endpoints[{i}].addresses[0]", new
+        if len(endpoints) > 1:
+            new = _fresh(doc)
+            del new["endpoints"][i]
+            yield "endpoint dropped", f"endpoints[{i}]", new
+
+
+def _endpoints_edits(doc, scenario) -> Iterator[Edit]:
+    """A v1 Endpoints object (mirrored into a slice): the same slips, in its own shape."""
+    for s, subset in enumerate(doc.get("subsets") or []):
+        if not isinstance(subset, dict):
+            continue
+        for i, address in enumerate(subset.get("addresses") or []):
+            if not isinstance(address, dict):
+                continue
+            new = _fresh(doc)
+            new["subsets"][s]["addresses"].pop(i)
+            new["subsets"][s].setdefault("notReadyAddresses", []).append(address)
+            yield "address not ready", f"subsets[{s}].addresses[{i}]", new
+            moved = _next_address(address.get("ip"))
+            if moved:
+                new = _fresh(doc)
+                new["subsets"][s]["addresses"][i]["ip"] = moved
+                yield "address moved by one", f"subsets[{s}].addresses[{i}].ip", new
+        for i, port in enumerate(subset.get("ports") or []):
+            if not isinstance(port, dict):
+                continue
+            new = _fresh(doc)
+            new["subsets"][s]["ports"][i]["name"] = f"{port.get('name') or 'p'}-x"[:15]
+            yield "port name changed", f"subsets[{s}].ports[{i}].name", new
+            if isinstance(port.get("port"), int) and port["port"] < 65535:
+                new = _fresh(doc)
+                new["subsets"][s]["ports"][i]["port"] = port["port"] + 1
+                yield "port +1", f"subsets[{s}].ports[{i}].port", new
+
+
+def _next_address(text: Any) -> str | None:
+    """The address after `text` (the one before, at the end of the range); None if not one."""
+    try:
+        address = ipaddress.ip_address(str(text))
+    except ValueError:
+        return None
+    top = 2 ** (32 if address.version == 4 else 128) - 1
+    return str(address + 1 if int(address) < top - 1 else address - 1)
 
 
 _OPERATORS: dict[str, list[Operator]] = {
@@ -629,4 +681,5 @@ _OPERATORS: dict[str, list[Operator]] = {
     "Deployment": [_label_edits, _workload_edits, _namespace_edits],
     "StatefulSet": [_label_edits, _workload_edits, _namespace_edits],
     "EndpointSlice": [_slice_edits, _namespace_edits],
+    "Endpoints": [_endpoints_edits, _namespace_edits],
 }
