@@ -361,7 +361,9 @@ def _describe(m) -> str:
     spec = obj.get("spec") or {}
     if m.kind == "Service":
         ports = len(spec.get("ports") or [])
-        return f"Service {m.name} · {spec.get('type')} · {ports} port{'s' * (ports != 1)}"
+        kind = "headless" if spec.get("clusterIP") == "None" else spec.get("type")
+        selector = "" if spec.get("selector") or kind == "ExternalName" else " · no selector"
+        return f"Service {m.name} · {kind}{selector} · {ports} port{'s' * (ports != 1)}"
     if m.kind == "NetworkPolicy":
         rules = len(spec.get("ingress") or []) + len(spec.get("egress") or [])
         types = "+".join(spec.get("policyTypes") or [])
