@@ -175,7 +175,7 @@ def verify(
     behave as the exercise asks, 1 when not (or the answer is invalid), 2 when
     verify could not run (no safe context or cluster, policies not enforced, Ctrl-C).
     """
-    from k8slearn.cli import InputError, read_input
+    from k8slearn.cli.common import InputError, read_input
     from k8slearn.cluster.plan import PlanError, plan_verification
     from k8slearn.packs.library import load_library
 

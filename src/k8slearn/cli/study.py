@@ -1,0 +1,260 @@
+"""The learner's commands: `list`, `check`, `open`, `drill` and `progress`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from k8slearn.cli.common import (
+    EXIT_INVALID,
+    InputError,
+    emit_json,
+    load_packs,
+    pack_option,
+    print_problem,
+    read_input,
+)
+
+
+@click.command("list")
+@pack_option
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+def list_command(packs: tuple[str, ...], output: str) -> None:
+    """List packs, lessons and exercises."""
+    library = load_packs(packs)
+    if output == "json":
+        emit_json(
+            [
+                {
+                    "pack": ex.pack_id,
+                    "lesson": ex.lesson_id,
+                    "id": ex.id,
+                    "title": ex.title,
+                    "tags": ex.tags,
+                }
+                for ex in library.exercises()
+            ]
+        )
+        return
+    for pack in library.packs:
+        click.echo(click.style(f"{pack.id}", bold=True) + f"  {pack.title} (v{pack.version})")
+        for lesson in pack.lessons:
+            click.echo(f"  {lesson.title}")
+            for ex in lesson.exercises:
+                tags = f"  [{', '.join(ex.tags)}]" if ex.tags else ""
+                click.echo(f"    {pack.id}/{ex.id}  {ex.title}{click.style(tags, dim=True)}")
+
+
+@click.command()
+@click.argument("exercise")
+@click.argument("answer_file")
+@pack_option
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+@click.option("--no-record", is_flag=True, help="Do not record this attempt in your progress.")
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    metavar="NS",
+    help="The current namespace, as `kubectl -n`: manifests without one land there "
+    "(default: the exercise's).",
+)
+def check(
+    exercise: str,
+    answer_file: str,
+    packs: tuple[str, ...],
+    output: str,
+    no_record: bool,
+    namespace: str | None,
+) -> None:
+    """Grade ANSWER_FILE as an answer to EXERCISE (`pack/exercise`, or a unique exercise id).
+
+    Exit 0 when it passes, 1 when it does not (invalid YAML or manifests included),
+    2 for an unknown exercise or an unreadable file.
+    """
+    from k8slearn.grading.grader import ExerciseError, Grader
+
+    library = load_packs(packs)
+    found, why = library.find(exercise)
+    if found is None:
+        raise InputError(why)
+    if found.kind == "predict":
+        raise InputError(
+            f"{found.qualified_id} asks you to predict a table: open it in the app "
+            f"(`k8slearn open {found.qualified_id}`)"
+        )
+    from k8slearn.manifests import names
+
+    if namespace is not None and not names.is_dns1123_label(namespace):
+        raise InputError(f"{namespace!r} is not a namespace name (a DNS-1123 label)")
+    text = read_input(answer_file)
+    try:
+        grade = Grader(found, namespace).grade(text)
+    except ExerciseError as exc:
+        raise InputError(f"the exercise is broken: {exc}") from None
+    if not no_record:
+        from k8slearn.progress.store import open_store
+
+        store = open_store()
+        store.record_attempt(
+            found.qualified_id, grade.passed, [c.name for c in grade.failed_checks()], source="cli"
+        )
+        from k8slearn.progress.schedule import review
+
+        review(store, found.qualified_id, found.tags, grade.passed)
+        if store.warning:
+            click.echo(f"warning: {store.warning}", err=True)
+    if output == "json":
+        data = grade.to_dict()
+        emit_json(
+            {
+                "exercise": data["exercise"],
+                "passed": data["passed"],
+                "checks": [
+                    {"name": c["name"], "passed": c["passed"], "message": c["message"]}
+                    for c in data["checks"]
+                ],
+                "warnings": data["warnings"],
+            }
+        )
+    else:
+        _print_grade(answer_file, grade)
+    sys.exit(0 if grade.passed else EXIT_INVALID)
+
+
+def _print_grade(name: str, grade) -> None:
+    for c in grade.checks:
+        mark = click.style("✓", fg="green") if c.passed else click.style("✗", fg="red")
+        where = f" ({name}:{c.line})" if c.line and not c.passed else ""
+        click.echo(f"{mark} {c.name}: {c.message}{where}")
+    for w in grade.warnings:
+        print_problem(name, w)
+    verdict = (
+        click.style("PASSED", fg="green", bold=True)
+        if grade.passed
+        else click.style("NOT YET", fg="red", bold=True)
+    )
+    failed = len(grade.failed_checks())
+    click.echo(
+        f"{grade.exercise_id}: {verdict}" + (f" ({failed} check(s) to fix)" if failed else "")
+    )
+
+
+@click.command("open")
+@click.argument("exercise")
+@click.option(
+    "--answer",
+    "answer_file",
+    default=None,
+    metavar="FILE",
+    help="Start the editor with this file instead of your saved draft.",
+)
+@pack_option
+def open_command(exercise: str, answer_file: str | None, packs: tuple[str, ...]) -> None:
+    """Open the app straight on EXERCISE, with the editor focused.
+
+    The editor holds FILE when given, else your saved draft, else the starter.
+    """
+    library = load_packs(packs)
+    found, why = library.find(exercise)
+    if found is None:
+        raise InputError(why)
+    answer = None
+    if answer_file is not None:
+        raw = read_input(answer_file)
+        try:
+            answer = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"{answer_file}: not UTF-8 text") from None
+    from k8slearn.tui.app import run_app
+
+    run_app(found, answer, packs)
+
+
+@click.command()
+@pack_option
+@click.option(
+    "--tags", "tags", multiple=True, metavar="TAG", help="Only exercises with this tag; repeatable."
+)
+@click.option(
+    "--count", default=5, show_default=True, type=click.IntRange(1, 100), help="How many exercises."
+)
+@click.option(
+    "--minutes",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 600),
+    help="Time limit.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["mixed", "build", "predict", "kubectl"]),
+    default="mixed",
+    show_default=True,
+    help="Write manifests, predict tables, type kubectl commands, or a mix.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the results as JUnit XML (.xml) or JSON (any other name).",
+)
+def drill(
+    packs: tuple[str, ...],
+    tags: tuple[str, ...],
+    count: int,
+    minutes: float,
+    kind: str,
+    report: Path | None,
+) -> None:
+    """A timed self-check drill in the app: due reviews first, then new exercises."""
+    from k8slearn.tui.app import DrillOptions, run_app
+
+    if minutes != minutes:  # NaN slips through FloatRange
+        raise click.BadParameter("must be a number of minutes", param_hint="--minutes")
+    if report is not None and not report.parent.exists():
+        raise InputError(f"{report.parent}: no such folder for the report")
+    library = load_packs(packs)
+    if tags:
+        known = {t for ex in library.exercises() for t in ex.tags}
+        unknown = [t for t in tags if t not in known]
+        if unknown:
+            raise InputError(
+                f"no exercise has tag {unknown[0]!r}; tags: {', '.join(sorted(known))}"
+            )
+    run_app(packs=packs, drill=DrillOptions(count, minutes, tags, kind, report))
+
+
+@click.command()
+@pack_option
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+def progress(packs: tuple[str, ...], output: str) -> None:
+    """Where you stand: per pack and lesson, accuracy, reviews due, streak and drills."""
+    from k8slearn.progress.report import progress_report
+    from k8slearn.progress.store import open_store
+
+    library = load_packs(packs)
+    store = open_store()
+    if store.warning:
+        click.echo(f"warning: {store.warning}", err=True)
+    data = progress_report(library, store)
+    if output == "json":
+        emit_json(data)
+        return
+    ex = data["exercises"]
+    click.echo(
+        f"{ex['done']}/{ex['total']} exercises passed · accuracy {data['accuracy']:.0%} · "
+        f"{data['due']} due for review · streak {data['streak']} day(s)"
+    )
+    for lesson in data["lessons"]:
+        click.echo(f"  {lesson['pack']}/{lesson['lesson']}: {lesson['done']}/{lesson['total']}")
+    if data["weakConcepts"]:
+        click.echo(
+            "weak concepts: "
+            + ", ".join(f"{w['tag']} ({w['rate']:.0%})" for w in data["weakConcepts"])
+        )
+    if data["drills"]:
+        last = data["drills"][-1]
+        click.echo(f"last drill: {last['score']:g}/{last['total']} on {last['started'][:10]}")
