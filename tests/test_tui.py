@@ -262,12 +262,17 @@ def test_open_command_passes_exercise_and_answer(monkeypatch, tmp_path):
 
     seen = {}
     monkeypatch.setattr(
-        tui_app, "run_app", lambda ex, answer, packs: seen.update(ex=ex, answer=answer)
+        tui_app,
+        "run_app",
+        lambda library, ex, answer, learner: seen.update(ex=ex, answer=answer, learner=learner),
     )
     answer = tmp_path / "a.yaml"
     answer.write_text("kind: Service\n")
-    result = CliRunner().invoke(main, ["open", "clusterip-expose-web", "--answer", str(answer)])
+    result = CliRunner().invoke(
+        main, ["open", "clusterip-expose-web", "--answer", str(answer), "--learner", "ada"]
+    )
     assert result.exit_code == 0, result.output
+    assert seen["learner"] == "ada"
     assert seen["ex"].qualified_id == "services-networking/clusterip-expose-web"
     assert seen["answer"] == "kind: Service\n"
     result = CliRunner().invoke(main, ["open", "no-such-exercise"])

@@ -11,6 +11,8 @@ import importlib
 
 import click
 
+from k8slearn.cli.common import learner, learner_option, load_packs, pack_options
+
 # command name -> "module:attribute"; help lists them in this order
 COMMANDS = {
     "check": "k8slearn.cli.study:check",
@@ -46,13 +48,18 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="k8slearn", prog_name="k8slearn")
+@pack_options
+@learner_option
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(
+    ctx: click.Context, packs: tuple[str, ...], no_builtin: bool, learner_given: str | None
+) -> None:
     """Learn and drill Kubernetes Services and NetworkPolicies from the terminal.
 
-    Without a command, opens the app.
+    Without a command, opens the app. --pack, --no-builtin and --learner given
+    here apply to the command that follows too.
     """
     if ctx.invoked_subcommand is None:
         from k8slearn.tui.app import run_app
 
-        run_app()
+        run_app(load_packs(), learner=learner())

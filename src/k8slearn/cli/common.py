@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+
+LEARNER_VAR = "K8SLEARN_LEARNER"
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -53,19 +56,65 @@ def print_problem(name: str, p, err: bool = False) -> None:
     click.echo(f"{where}: {click.style(p.severity, fg=color)}: {p.text()}", err=err)
 
 
-pack_option = click.option(
-    "--pack",
-    "packs",
-    multiple=True,
-    metavar="PATH",
-    help="An extra lesson pack folder; repeatable (also: K8SLEARN_PACKS).",
-)
+def pack_options(command: Callable) -> Callable:
+    """`--pack PATH` (repeatable) and `--no-builtin`: which packs the command sees.
+
+    The same options given before the command (`k8slearn --no-builtin --pack X drill`)
+    count too.
+    """
+    command = click.option(
+        "--no-builtin",
+        "no_builtin",
+        is_flag=True,
+        help="Leave the built-in pack out: only packs from --pack, K8SLEARN_PACKS and installed "
+        "pack packages (also: K8SLEARN_NO_BUILTIN=1).",
+    )(command)
+    return click.option(
+        "--pack",
+        "packs",
+        multiple=True,
+        metavar="PATH",
+        help="A lesson pack folder; repeatable (also: K8SLEARN_PACKS).",
+    )(command)
 
 
-def load_packs(packs: tuple[str, ...]):
+def learner_option(command: Callable) -> Callable:
+    """`--learner NAME`: who is learning, as reports and exports name them."""
+    return click.option(
+        "--learner",
+        "learner_given",
+        default=None,
+        metavar="NAME",
+        envvar=LEARNER_VAR,
+        help=f"Your name in reports and exports (also: {LEARNER_VAR}; default: your login name).",
+    )(command)
+
+
+def _root_params() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return (ctx.find_root().params if ctx is not None else None) or {}
+
+
+def learner(name: str | None = None) -> str:
+    """The learner's name: the command's --learner, the app's, the environment, the login."""
+    from k8slearn.progress.identity import learner_name
+
+    return learner_name(name or _root_params().get("learner_given"))
+
+
+def load_packs(packs: tuple[str, ...] = (), no_builtin: bool = False):
+    """The library for a command, its problems on stderr; exit 2 when it holds no pack."""
     from k8slearn.packs.library import load_library
 
-    library = load_library(packs)
+    root = _root_params()
+    packs = (*(root.get("packs") or ()), *packs)
+    no_builtin = no_builtin or bool(root.get("no_builtin"))
+    library = load_library(packs, no_builtin=no_builtin)
     for p in library.problems:
         click.echo(p.located(), err=True)
+    if not library.packs:
+        raise InputError(
+            "no lesson pack to use: with --no-builtin (or K8SLEARN_NO_BUILTIN), give one with "
+            "--pack PATH or K8SLEARN_PACKS, or install a pack package"
+        )
     return library

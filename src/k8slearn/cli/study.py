@@ -11,19 +11,21 @@ from k8slearn.cli.common import (
     EXIT_INVALID,
     InputError,
     emit_json,
+    learner,
+    learner_option,
     load_packs,
-    pack_option,
+    pack_options,
     print_problem,
     read_input,
 )
 
 
 @click.command("list")
-@pack_option
+@pack_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
-def list_command(packs: tuple[str, ...], output: str) -> None:
+def list_command(packs: tuple[str, ...], no_builtin: bool, output: str) -> None:
     """List packs, lessons and exercises."""
-    library = load_packs(packs)
+    library = load_packs(packs, no_builtin)
     if output == "json":
         emit_json(
             [
@@ -50,7 +52,8 @@ def list_command(packs: tuple[str, ...], output: str) -> None:
 @click.command()
 @click.argument("exercise")
 @click.argument("answer_file")
-@pack_option
+@pack_options
+@learner_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
 @click.option("--no-record", is_flag=True, help="Do not record this attempt in your progress.")
 @click.option(
@@ -65,6 +68,8 @@ def check(
     exercise: str,
     answer_file: str,
     packs: tuple[str, ...],
+    no_builtin: bool,
+    learner_given: str | None,
     output: str,
     no_record: bool,
     namespace: str | None,
@@ -76,7 +81,7 @@ def check(
     """
     from k8slearn.grading.grader import ExerciseError, Grader
 
-    library = load_packs(packs)
+    library = load_packs(packs, no_builtin)
     found, why = library.find(exercise)
     if found is None:
         raise InputError(why)
@@ -151,13 +156,20 @@ def _print_grade(name: str, grade) -> None:
     metavar="FILE",
     help="Start the editor with this file instead of your saved draft.",
 )
-@pack_option
-def open_command(exercise: str, answer_file: str | None, packs: tuple[str, ...]) -> None:
+@pack_options
+@learner_option
+def open_command(
+    exercise: str,
+    answer_file: str | None,
+    packs: tuple[str, ...],
+    no_builtin: bool,
+    learner_given: str | None,
+) -> None:
     """Open the app straight on EXERCISE, with the editor focused.
 
     The editor holds FILE when given, else your saved draft, else the starter.
     """
-    library = load_packs(packs)
+    library = load_packs(packs, no_builtin)
     found, why = library.find(exercise)
     if found is None:
         raise InputError(why)
@@ -170,11 +182,12 @@ def open_command(exercise: str, answer_file: str | None, packs: tuple[str, ...])
             raise InputError(f"{answer_file}: not UTF-8 text") from None
     from k8slearn.tui.app import run_app
 
-    run_app(found, answer, packs)
+    run_app(library, found, answer, learner=learner(learner_given))
 
 
 @click.command()
-@pack_option
+@pack_options
+@learner_option
 @click.option(
     "--tags", "tags", multiple=True, metavar="TAG", help="Only exercises with this tag; repeatable."
 )
@@ -203,6 +216,8 @@ def open_command(exercise: str, answer_file: str | None, packs: tuple[str, ...])
 )
 def drill(
     packs: tuple[str, ...],
+    no_builtin: bool,
+    learner_given: str | None,
     tags: tuple[str, ...],
     count: int,
     minutes: float,
@@ -216,7 +231,7 @@ def drill(
         raise click.BadParameter("must be a number of minutes", param_hint="--minutes")
     if report is not None and not report.parent.exists():
         raise InputError(f"{report.parent}: no such folder for the report")
-    library = load_packs(packs)
+    library = load_packs(packs, no_builtin)
     if tags:
         known = {t for ex in library.exercises() for t in ex.tags}
         unknown = [t for t in tags if t not in known]
@@ -224,22 +239,29 @@ def drill(
             raise InputError(
                 f"no exercise has tag {unknown[0]!r}; tags: {', '.join(sorted(known))}"
             )
-    run_app(packs=packs, drill=DrillOptions(count, minutes, tags, kind, report))
+    run_app(
+        library,
+        drill=DrillOptions(count, minutes, tags, kind, report),
+        learner=learner(learner_given),
+    )
 
 
 @click.command()
-@pack_option
+@pack_options
+@learner_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
-def progress(packs: tuple[str, ...], output: str) -> None:
+def progress(
+    packs: tuple[str, ...], no_builtin: bool, learner_given: str | None, output: str
+) -> None:
     """Where you stand: per pack and lesson, accuracy, reviews due, streak and drills."""
     from k8slearn.progress.report import progress_report
     from k8slearn.progress.store import open_store
 
-    library = load_packs(packs)
+    library = load_packs(packs, no_builtin)
     store = open_store()
     if store.warning:
         click.echo(f"warning: {store.warning}", err=True)
-    data = progress_report(library, store)
+    data = progress_report(library, store, learner=learner(learner_given))
     if output == "json":
         emit_json(data)
         return

@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from k8slearn.cli.common import pack_options
+
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
@@ -147,13 +149,7 @@ def doctor_command(output: str) -> None:
     help="Print every object verify would create and every probe it would run; touch no cluster.",
 )
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
-@click.option(
-    "--pack",
-    "packs",
-    multiple=True,
-    metavar="PATH",
-    help="An extra lesson pack folder; repeatable (also: K8SLEARN_PACKS).",
-)
+@pack_options
 def verify(
     exercise: str,
     answer_file: str,
@@ -162,6 +158,7 @@ def verify(
     plan_only: bool,
     output: str,
     packs: tuple[str, ...],
+    no_builtin: bool,
 ) -> None:
     """Run ANSWER_FILE for EXERCISE on a real kind cluster and compare with the offline model.
 
@@ -175,13 +172,10 @@ def verify(
     behave as the exercise asks, 1 when not (or the answer is invalid), 2 when
     verify could not run (no safe context or cluster, policies not enforced, Ctrl-C).
     """
-    from k8slearn.cli.common import InputError, read_input
+    from k8slearn.cli.common import InputError, load_packs, read_input
     from k8slearn.cluster.plan import PlanError, plan_verification
-    from k8slearn.packs.library import load_library
 
-    library = load_library(packs)
-    for p in library.problems:
-        click.echo(p.located(), err=True)
+    library = load_packs(packs, no_builtin)
     found, why = library.find(exercise)
     if found is None:
         raise InputError(why)

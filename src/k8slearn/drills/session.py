@@ -96,6 +96,7 @@ class Drill:
     started: float = field(default_factory=time.time)
     current: int = 0
     finished: float | None = None
+    scope: list[str] | None = None  # the exercises whose concepts the summary weighs
 
     @property
     def deadline(self) -> float:
@@ -143,7 +144,9 @@ class Drill:
         store.save_drill(
             self.started, self.finished, score, len(self.items), [i.to_dict() for i in self.items]
         )
-        return DrillSummary(self, score, previous[-1] if previous else None, weak_concepts(store))
+        scope = [i.exercise.qualified_id for i in self.items] if self.scope is None else self.scope
+        weak = weak_concepts(store, exercises=scope)
+        return DrillSummary(self, score, previous[-1] if previous else None, weak)
 
 
 @dataclass

@@ -1,4 +1,11 @@
-"""Which packs a learner has: the built-in one, `--pack PATH`s and `K8SLEARN_PACKS`.
+"""Which packs a learner has: the built-in one, installed pack packages, `--pack PATH`s
+and `K8SLEARN_PACKS`.
+
+A class that should see only its course leaves the built-in pack out
+(`--no-builtin`, or `K8SLEARN_NO_BUILTIN=1`). A pack can be installed the Python
+way: a distribution that declares an entry point in the group `k8slearn.packs`,
+whose object is the pack's package (its folder holds `pack.yaml`), a path, or a
+function returning one.
 
 Exercises are addressed as `<pack id>/<exercise id>`, or by the bare exercise
 id when only one pack has it.
@@ -16,6 +23,9 @@ from k8slearn.packs.format import Exercise, Pack, is_dir, load_pack, resolved
 from k8slearn.problems import Problem
 
 ENV_VAR = "K8SLEARN_PACKS"
+NO_BUILTIN_VAR = "K8SLEARN_NO_BUILTIN"
+ENTRY_POINT_GROUP = "k8slearn.packs"
+BUILTIN_PACK_ID = "services-networking"
 
 
 def builtin_pack_dirs() -> list[Path]:
@@ -26,9 +36,49 @@ def builtin_pack_dirs() -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file())
 
 
-def pack_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
-    """Built-in packs, then `extra`, then those named in K8SLEARN_PACKS."""
-    dirs = builtin_pack_dirs()
+def builtin_wanted(no_builtin: bool = False) -> bool:
+    """False when the flag is given or K8SLEARN_NO_BUILTIN is set to anything but 0/false/no."""
+    value = os.environ.get(NO_BUILTIN_VAR, "").strip().lower()
+    return not no_builtin and value in ("", "0", "false", "no")
+
+
+def installed_pack_dirs(problems: list[Problem] | None = None) -> list[Path]:
+    """The folders of packs installed as Python packages (entry points `k8slearn.packs`)."""
+    from importlib.metadata import entry_points
+
+    out = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        where = f"entry point {ep.name!r} ({ep.value}) of group {ENTRY_POINT_GROUP}"
+        try:
+            target = ep.load()
+            if callable(target):
+                target = target()
+            if hasattr(target, "__path__"):  # a package: the pack is its folder
+                target = Path(next(iter(target.__path__)))
+            elif hasattr(target, "__file__"):  # a module: the folder it is in
+                target = Path(target.__file__).parent
+            out.append(Path(target))
+        except Exception as exc:  # a broken install must not stop the app
+            if problems is not None:
+                problems.append(
+                    Problem(
+                        f"{where} cannot be loaded ({type(exc).__name__}: {exc}); "
+                        "reinstall the pack's package",
+                        file=ep.value,
+                    )
+                )
+    return out
+
+
+def pack_dirs(
+    extra: Iterable[str | Path] = (),
+    builtin: bool = True,
+    problems: list[Problem] | None = None,
+) -> list[Path]:
+    """Built-in packs (unless left out), installed packs, then `extra`, then those named in
+    K8SLEARN_PACKS; each folder once."""
+    dirs = builtin_pack_dirs() if builtin else []
+    dirs += installed_pack_dirs(problems)
     dirs += [Path(p) for p in extra]
     env = os.environ.get(ENV_VAR, "")
     dirs += [Path(p) for p in env.split(os.pathsep) if p.strip()]
@@ -79,11 +129,15 @@ class Library:
         return None
 
 
-def load_library(extra: Iterable[str | Path] = ()) -> Library:
-    """Load every pack; a broken pack is reported and skipped, never fatal."""
+def load_library(extra: Iterable[str | Path] = (), no_builtin: bool = False) -> Library:
+    """Load every pack; a broken pack is reported and skipped, never fatal.
+
+    `no_builtin` (or K8SLEARN_NO_BUILTIN=1) leaves the built-in pack out: a class
+    sees only its own course.
+    """
     library = Library()
     seen_ids: dict[str, Path] = {}
-    for folder in pack_dirs(extra):
+    for folder in pack_dirs(extra, builtin_wanted(no_builtin), library.problems):
         if not is_dir(folder):
             library.problems.append(
                 Problem(f"pack folder {folder} does not exist", file=str(folder))

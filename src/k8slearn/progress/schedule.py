@@ -54,7 +54,7 @@ def review(
     rating = rating_for(passed, hints_used, seconds, solution_shown)
     card, _ = _scheduler().review_card(card, rating, review_datetime=when)
     store.save_card(exercise, card.to_json(), card.due.timestamp())
-    store.record_concepts(tags, passed and not solution_shown)
+    store.record_concepts(tags, passed and not solution_shown, exercise)
     return card.due
 
 
@@ -63,12 +63,15 @@ def due_exercises(store: Store, now: datetime | None = None) -> dict[str, float]
     return store.cards_due(now.timestamp())
 
 
-def weak_concepts(store: Store, limit: int = 5) -> list[tuple[str, float, int]]:
-    """Concepts (tags) with the lowest pass rate: (tag, rate, reviews), weakest first."""
+def weak_concepts(
+    store: Store, limit: int = 5, exercises: Iterable[str] | None = None
+) -> list[tuple[str, float, int]]:
+    """Concepts (tags) with the lowest pass rate: (tag, rate, reviews), weakest first; with
+    `exercises` (qualified ids), only what was reviewed on those: one pack's weak concepts."""
     ignore = {"ckad", "cka"}
     stats = [
         (tag, passed / total, total)
-        for tag, (passed, total) in store.concept_stats().items()
+        for tag, (passed, total) in store.concept_stats(exercises).items()
         if total and tag not in ignore
     ]
     stats.sort(key=lambda s: (s[1], -s[2]))

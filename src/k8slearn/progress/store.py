@@ -69,6 +69,10 @@ MIGRATIONS: list[str] = [
         items TEXT NOT NULL DEFAULT '[]'
     );
     """,
+    # Which exercise a concept was reviewed on, so a class pack's weak concepts are its own.
+    """
+    ALTER TABLE concept_reviews ADD COLUMN exercise TEXT;
+    """,
 ]
 
 
@@ -194,20 +198,32 @@ class Store:
     def scheduled(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT exercise FROM cards")}
 
-    def record_concepts(self, tags: Iterable[str], passed: bool) -> None:
+    def record_concepts(
+        self, tags: Iterable[str], passed: bool, exercise: str | None = None
+    ) -> None:
         now = time.time()
         for tag in tags:
             self._write(
-                "INSERT INTO concept_reviews (tag, at, passed) VALUES (?, ?, ?)",
-                (tag, now, int(passed)),
+                "INSERT INTO concept_reviews (tag, at, passed, exercise) VALUES (?, ?, ?, ?)",
+                (tag, now, int(passed), exercise),
             )
 
-    def concept_stats(self) -> dict[str, tuple[int, int]]:
-        """Tag → (passed, reviews), over every graded outcome recorded for that concept."""
+    def concept_stats(self, exercises: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+        """Tag → (passed, reviews), over every graded outcome recorded for that concept; with
+        `exercises`, only the outcomes on those (reviews older than that record are left out)."""
         rows = self.db.execute(
-            "SELECT tag, SUM(passed), COUNT(*) FROM concept_reviews GROUP BY tag"
+            "SELECT tag, exercise, passed FROM concept_reviews"
+            if exercises is not None
+            else "SELECT tag, NULL, passed FROM concept_reviews"
         ).fetchall()
-        return {tag: (int(p), int(n)) for tag, p, n in rows}
+        wanted = set(exercises) if exercises is not None else None
+        out: dict[str, tuple[int, int]] = {}
+        for tag, exercise, passed in rows:
+            if wanted is not None and exercise not in wanted:
+                continue
+            p, n = out.get(tag, (0, 0))
+            out[tag] = (p + int(passed), n + 1)
+        return out
 
     def save_drill(
         self, started: float, finished: float, score: float, total: int, items: list
@@ -274,15 +290,31 @@ def schema_version(db: sqlite3.Connection) -> int:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    version = schema_version(db)
-    if version > len(MIGRATIONS):
-        raise sqlite3.DatabaseError(
-            f"the progress file is from a newer k8slearn (schema {version}); upgrade k8slearn"
-        )
-    for i in range(version, len(MIGRATIONS)):
-        with db:
-            db.executescript(MIGRATIONS[i])
-            db.execute(f"PRAGMA user_version = {i + 1}")
+    """Bring the schema up to date, safely when several processes open a new file at once:
+    one migrates under a write lock, the others wait for it and find nothing left to do."""
+    if schema_version(db) == len(MIGRATIONS):
+        return
+    db.isolation_level = None  # transactions by hand: BEGIN IMMEDIATE takes the write lock
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(db)  # read again under the lock
+            if version > len(MIGRATIONS):
+                raise sqlite3.DatabaseError(
+                    f"the progress file is from a newer k8slearn (schema {version}); "
+                    "upgrade k8slearn"
+                )
+            for i in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[i].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {i + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.isolation_level = ""
 
 
 def open_store(path: Path | None = None) -> Store:

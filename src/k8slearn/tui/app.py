@@ -47,9 +47,11 @@ class K8sLearnApp(App):
         start: Exercise | None = None,
         answer: str | None = None,
         drill: DrillOptions | None = None,
+        learner: str = "",
     ) -> None:
         super().__init__()
         self.library = library
+        self.learner = learner  # named in drill reports
         self.store = store
         self.start = start
         self.start_answer = answer
@@ -141,7 +143,9 @@ class K8sLearnApp(App):
         if not items:
             self.notify("No exercise matches this drill (check --tags).", severity="warning")
             return
-        self.drill = Drill(items, options.minutes)
+        self.drill = Drill(
+            items, options.minutes, scope=[e.qualified_id for e in self.library.exercises()]
+        )
         self._drill_options = options
         self._drill_rng = rng
         self.push_screen(self._drill_screen(items[0]))
@@ -257,17 +261,20 @@ class K8sLearnApp(App):
 
 
 def run_app(
+    library: Library | None = None,
     start: Exercise | None = None,
     answer: str | None = None,
-    packs: Iterable[str] = (),
     drill: DrillOptions | None = None,
+    learner: str | None = None,
 ) -> None:
+    """Run the app on `library` (default: the built-in pack and K8SLEARN_PACKS)."""
     from k8slearn.packs.library import load_library
+    from k8slearn.progress.identity import learner_name
     from k8slearn.progress.store import open_store
 
-    library = load_library(packs)
+    library = library if library is not None else load_library()
     store = open_store()
     try:
-        K8sLearnApp(library, store, start, answer, drill).run()
+        K8sLearnApp(library, store, start, answer, drill, learner_name(learner)).run()
     finally:
         store.close()

@@ -80,7 +80,8 @@ class HomeScreen(Screen):
         button.display = self._continue_target() is not None
         from k8slearn.progress.schedule import due_exercises
 
-        due = len(due_exercises(store))
+        known = {e.qualified_id for e in self.app.library.exercises()}
+        due = len(known & set(due_exercises(store)))
         self.query_one("#home-summary", Static).update(
             f" {done}/{total} exercises passed · {due} due for review today (d: drill) · "
             "✓ passed  ◐ attempted  · new"
