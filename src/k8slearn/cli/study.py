@@ -96,7 +96,12 @@ def check(
         raise InputError(f"{namespace!r} is not a namespace name (a DNS-1123 label)")
     text = read_input(answer_file)
     try:
-        grade = Grader(found, namespace).grade(text)
+        grader = Grader(found, namespace)
+        grade = grader.grade(text)
+        if not grade.passed:
+            from k8slearn.grading.mistakes import MistakeFinder
+
+            grade.known_mistake = MistakeFinder(grader).find(grade)
     except ExerciseError as exc:
         raise InputError(f"the exercise is broken: {exc}") from None
     if not no_record:
@@ -116,17 +121,25 @@ def check(
         emit_json(
             {
                 "exercise": data["exercise"],
+                "learner": learner(learner_given),
+                "pack": _pack_of(library, found),
                 "passed": data["passed"],
                 "checks": [
                     {"name": c["name"], "passed": c["passed"], "message": c["message"]}
                     for c in data["checks"]
                 ],
                 "warnings": data["warnings"],
+                **({"known_mistake": data["known_mistake"]} if "known_mistake" in data else {}),
             }
         )
     else:
         _print_grade(answer_file, grade)
     sys.exit(0 if grade.passed else EXIT_INVALID)
+
+
+def _pack_of(library, exercise) -> dict[str, str]:
+    pack = next(p for p in library.packs if p.id == exercise.pack_id)
+    return {"id": pack.id, "version": pack.version}
 
 
 def _print_grade(name: str, grade) -> None:
@@ -136,6 +149,10 @@ def _print_grade(name: str, grade) -> None:
         click.echo(f"{mark} {c.name}: {c.message}{where}")
     for w in grade.warnings:
         print_problem(name, w)
+    if grade.known_mistake is not None:
+        click.echo(
+            click.style("A known mistake: ", fg="magenta", bold=True) + grade.known_mistake.why
+        )
     verdict = (
         click.style("PASSED", fg="green", bold=True)
         if grade.passed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from k8slearn.grading.checks import (
     Answer,
@@ -31,6 +31,9 @@ from k8slearn.model.world import World
 from k8slearn.packs.format import Exercise
 from k8slearn.problems import Problem
 
+if TYPE_CHECKING:
+    from k8slearn.grading.mistakes import KnownMistake
+
 
 @dataclass
 class Grade:
@@ -42,6 +45,8 @@ class Grade:
     lints: list[Lint] = field(default_factory=list)  # the same, with what each one is
     world: World | None = None
     ports: list[PortKey] = field(default_factory=list)
+    # the exercise's wrong answer this one repeats (grading.mistakes), when a face asked
+    known_mistake: KnownMistake | None = None
 
     def failed_checks(self) -> list[CheckResult]:
         return [c for c in self.checks if not c.passed]
@@ -57,6 +62,7 @@ class Grade:
             "warnings": [
                 {"field": w.field, "line": w.line, "message": w.text()} for w in self.warnings
             ],
+            **({"known_mistake": self.known_mistake.to_dict()} if self.known_mistake else {}),
         }
 
 

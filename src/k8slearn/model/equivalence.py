@@ -471,3 +471,16 @@ def _written(target: int | str) -> int | str:
 
 def _target(port: int | None) -> str:
     return "nothing (no container port of that name)" if port is None else f"container port {port}"
+
+
+def routing(world: World) -> tuple:
+    """Where each Service port sends traffic, and the DNS names pods have: what workload and
+    EndpointSlice edits change without touching a Service or a policy."""
+    endpoints = {
+        (svc.key, sp.port, sp.protocol, b.target.key, b.port)
+        for svc in world.services.services.values()
+        for sp in svc.ports
+        for b in world.services.endpoints(svc, sp)
+    }
+    names = {(p.key, p.hostname, p.subdomain) for p in world.scenario.pods if p.hostname}
+    return frozenset(endpoints), frozenset(names)

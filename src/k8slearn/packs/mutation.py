@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from k8slearn.grading.grader import Grader
 from k8slearn.manifests.loader import expand_lists, load_manifests
 from k8slearn.manifests.validate import validate_text
-from k8slearn.model.equivalence import compare_policies, compare_services
+from k8slearn.model.equivalence import compare_policies, compare_services, routing
 from k8slearn.model.world import World
 from k8slearn.packs.format import AcceptedMutant
 from k8slearn.packs.mutants import Mutant, mutants
@@ -85,19 +85,6 @@ def _differs(mutant: World, solution: World, ports) -> bool:
             d.aspect != "sessionAffinity" or sticky for d in compare_services(mutant, solution, key)
         ):
             return True
-    if _routing(mutant) != _routing(solution):
+    if routing(mutant) != routing(solution):
         return True
     return compare_policies(mutant, solution, ports).counterexample is not None
-
-
-def _routing(world: World) -> tuple:
-    """Where each Service port sends traffic, and the DNS names pods have: what workload and
-    EndpointSlice edits change without touching a Service or a policy."""
-    endpoints = {
-        (svc.key, sp.port, sp.protocol, b.target.key, b.port)
-        for svc in world.services.services.values()
-        for sp in svc.ports
-        for b in world.services.endpoints(svc, sp)
-    }
-    names = {(p.key, p.hostname, p.subdomain) for p in world.scenario.pods if p.hostname}
-    return frozenset(endpoints), frozenset(names)

@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from k8slearn.drills.session import Drill
 from k8slearn.grading.grader import ExerciseError, Grade, Grader
+from k8slearn.grading.mistakes import MistakeFinder
 from k8slearn.manifests.validate import ValidationReport, validate_text
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.progress.schedule import review
@@ -72,6 +73,7 @@ class ExerciseScreen(DrillStep):
         self._validate_timer: Timer | None = None
         self._saved_text: str | None = None
         self.grader: Grader | None = None
+        self.mistakes: MistakeFinder | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class ExerciseScreen(DrillStep):
             self._save_now()
         try:
             self.grader = Grader(self.exercise)
+            self.mistakes = MistakeFinder(self.grader)
         except ExerciseError as exc:
             self.notify(str(exc), severity="error", timeout=10)
         self._validate(editor.text)
@@ -209,6 +212,8 @@ class ExerciseScreen(DrillStep):
         assert self.grader is not None
         try:
             grade = self.grader.grade(text)
+            if self.mistakes is not None:
+                grade.known_mistake = self.mistakes.find(grade)
             matrix = None
             if grade.world is not None and grade.ports:
                 expected = None

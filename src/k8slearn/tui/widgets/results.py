@@ -58,6 +58,10 @@ class ResultsPanel(Vertical):
             failed = len(grade.failed_checks())
             verdict.update(Text(f"NOT YET — {failed} check(s) to fix.", style="bold red"))
         body = Text()
+        if grade.known_mistake is not None:
+            # The instructor's own explanation of this very mistake comes before any check.
+            body.append("A known mistake: ", style="bold magenta")
+            body.append(f"{grade.known_mistake.why}\n\n")
         # What to fix first: failed checks lead, passed ones follow.
         for check in sorted(grade.checks, key=lambda c: c.passed):
             mark, style = ("✓ ", "green") if check.passed else ("✗ ", "red")

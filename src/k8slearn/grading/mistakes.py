@@ -1,0 +1,106 @@
+"""Known mistakes: which of an exercise's wrong answers a failing answer repeats.
+
+An instructor writes, for each wrong answer, `why` it is wrong. When a
+learner's answer fails in the same way, that explanation of this exact mistake
+is worth more than any generic message, so the faces show it.
+
+"The same way" is decided in two steps, strongest first:
+
+1. **It behaves like it**: both are accepted by the API server, they fail the
+   same checks, and nothing tells their effect apart — the policies allow the
+   same connections on every pod, namespace, address and port either side can
+   tell apart (`model/equivalence.compare_policies`), the same Services exist
+   and behave alike, and traffic is routed to the same endpoints.
+2. **It fails the same way**: the same checks fail with the same messages (line
+   numbers aside), or the API server refuses both for the same reasons (the
+   same fields and messages) — a typo repeated, a key in the wrong place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from k8slearn.grading.grader import Grade, Grader
+from k8slearn.model.equivalence import compare_policies, compare_services, routing
+
+_LINE = re.compile(r"\(?\blines?\s+\d+(?:[-–]\d+)?\)?")
+
+
+@dataclass(frozen=True)
+class KnownMistake:
+    why: str  # the instructor's explanation
+    index: int  # which of the exercise's wrong answers (0-based)
+    how: str  # "behaves like" or "fails like"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"why": self.why, "wrong_answer": self.index + 1, "match": self.how}
+
+
+class MistakeFinder:
+    """Matches failing grades against one exercise's wrong answers (graded once, lazily)."""
+
+    def __init__(self, grader: Grader) -> None:
+        self.grader = grader
+
+    @cached_property
+    def _known(self) -> list[tuple[int, str, Grade]]:
+        out = []
+        for i, wrong in enumerate(self.grader.exercise.wrong_answers):
+            if not wrong.why.strip():
+                continue
+            grade = self.grader.grade(wrong.answer)
+            if not grade.passed:  # a "wrong" answer that passes explains nothing
+                out.append((i, wrong.why.strip(), grade))
+        return out
+
+    def find(self, grade: Grade) -> KnownMistake | None:
+        """The wrong answer `grade` repeats, or None (always None for a passing grade)."""
+        if grade.passed or not self._known:
+            return None
+        mine = _signature(grade)
+        alike = [(i, why, known) for i, why, known in self._known if _behaves_alike(grade, known)]
+        # Two wrong answers may behave alike for different reasons: the one whose messages
+        # match too explains this answer best.
+        for i, why, known in alike:
+            if _signature(known) == mine:
+                return KnownMistake(why, i, "behaves like")
+        if alike:
+            i, why, _ = alike[0]
+            return KnownMistake(why, i, "behaves like")
+        for i, why, known in self._known:
+            if _signature(known) == mine:
+                return KnownMistake(why, i, "fails like")
+        return None
+
+
+def _failed_names(grade: Grade) -> frozenset[str]:
+    return frozenset(c.name for c in grade.failed_checks())
+
+
+def _behaves_alike(grade: Grade, known: Grade) -> bool:
+    a, b = grade.world, known.world
+    if a is None or b is None or _failed_names(grade) != _failed_names(known):
+        return False
+    if set(a.services.services) != set(b.services.services):
+        return False
+    if any(compare_services(a, b, key) for key in a.services.services):
+        return False
+    if routing(a) != routing(b):
+        return False
+    return compare_policies(a, b, grade.ports).counterexample is None
+
+
+def _signature(grade: Grade) -> tuple:
+    """What the learner is told, without the line numbers that differ between two texts."""
+    if grade.problems:
+        return ("refused", frozenset((p.field, _unlined(p.text())) for p in grade.problems))
+    return (
+        "failed",
+        frozenset((c.name, _unlined(c.message)) for c in grade.failed_checks()),
+    )
+
+
+def _unlined(text: str) -> str:
+    return _LINE.sub("", text)
