@@ -46,9 +46,9 @@ spec:
 """
 
 # Wrong on the port: no wrong answer of the exercise makes this mistake.
-WRONG_PORT = ALL_NAMESPACES_REWRITTEN.replace("matchLabels: {}", "matchLabels: {team: ops}").replace(
-    "port: 9100", "port: 9101"
-)
+WRONG_PORT = ALL_NAMESPACES_REWRITTEN.replace(
+    "matchLabels: {}", "matchLabels: {team: ops}"
+).replace("port: 9100", "port: 9101")
 
 RIGHT = ALL_NAMESPACES_REWRITTEN.replace("matchLabels: {}", "matchLabels: {team: ops}")
 
