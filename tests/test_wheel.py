@@ -60,6 +60,10 @@ PROBE = textwrap.dedent(
         assert len(files) == 4, files
         fresh = validate_pack(Path(tmp) / "fresh")
         assert fresh.ok, [p.located() for p in fresh.problems]
+        packaged = new_pack(Path(tmp) / "packaged", package=True)  # its templates ship too
+        assert {"pyproject.toml", "README.md", "__init__.py", "pack.yaml"} <= {
+            f.name for f in packaged
+        }, packaged
 
     report = validate_pack(dirs[0])
     assert report.ok, [p.located() for p in report.problems]

@@ -26,6 +26,11 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool) -> None:
 
     if not path.is_dir():
         raise InputError(f"{path}: no such folder")
+    from k8slearn.packs.library import pack_folder_of
+
+    path, note = pack_folder_of(path)  # a packaged pack's project folder names its pack
+    if note:
+        click.echo(note)
     report = validate_pack(path, mutate=not no_mutants, strict=strict)
     for p in report.problems:
         click.echo(p.located())
@@ -39,14 +44,25 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool) -> None:
 
 @pack.command("new")
 @click.argument("path", type=click.Path(path_type=Path))
-def pack_new(path: Path) -> None:
+@click.option(
+    "--package",
+    is_flag=True,
+    help="Make PATH a Python project holding the pack, installable with pip; "
+    "k8slearn finds the installed pack by its entry point (group k8slearn.packs).",
+)
+def pack_new(path: Path, package: bool) -> None:
     """Create a new pack at PATH that passes `pack validate` as it is."""
     from k8slearn.packs.scaffold import ScaffoldError, new_pack
 
     try:
-        files = new_pack(path)
+        files = new_pack(path, package=package)
     except ScaffoldError as exc:
         raise InputError(str(exc)) from None
     for f in files:
         click.echo(f"created {f}")
     click.echo(f"next: edit the files, then run `k8slearn pack validate {path}`")
+    if package:
+        click.echo(
+            f"to hand it out: `pip wheel --no-deps -w dist {path}`; learners `pip install` "
+            "the wheel beside k8slearn (see its README.md)"
+        )

@@ -70,6 +70,21 @@ def installed_pack_dirs(problems: list[Problem] | None = None) -> list[Path]:
     return out
 
 
+def pack_folder_of(path: Path) -> tuple[Path, str]:
+    """The pack folder `path` means, and a note when it is not `path` itself.
+
+    A pack folder holds pack.yaml. A Python project made by `pack new --package`
+    holds it in `src/<package>/` (or `<package>/`): exactly one such folder is
+    the pack. Anything else is returned unchanged, for the validator to report.
+    """
+    if (path / "pack.yaml").is_file() or not (path / "pyproject.toml").is_file():
+        return path, ""
+    found = sorted(p.parent for p in (*path.glob("src/*/pack.yaml"), *path.glob("*/pack.yaml")))
+    if len(found) != 1:
+        return path, ""
+    return found[0], f"the pack of the project {path} is {found[0]}"
+
+
 def pack_dirs(
     extra: Iterable[str | Path] = (),
     builtin: bool = True,
@@ -79,9 +94,9 @@ def pack_dirs(
     K8SLEARN_PACKS; each folder once."""
     dirs = builtin_pack_dirs() if builtin else []
     dirs += installed_pack_dirs(problems)
-    dirs += [Path(p) for p in extra]
+    dirs += [pack_folder_of(Path(p))[0] for p in extra]
     env = os.environ.get(ENV_VAR, "")
-    dirs += [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    dirs += [pack_folder_of(Path(p))[0] for p in env.split(os.pathsep) if p.strip()]
     out: list[Path] = []
     for d in dirs:
         real = resolved(d) or d
