@@ -402,6 +402,27 @@ def _spec(**fields: Any) -> Callable[[dict[str, Any]], None]:
         # dual-stack fields
         (_spec(ipFamilies=["IPv5"]), ["spec.ipFamilies[0]"]),
         (_spec(ipFamilyPolicy="DualStack"), ["spec.ipFamilyPolicy"]),
+        (
+            _spec(ipFamilies=["IPv6", "IPv6"], ipFamilyPolicy="RequireDualStack"),
+            ["spec.ipFamilies[1]"],
+        ),
+        # two families need a dual-stack policy; left out, the allocator defaults to SingleStack
+        (_spec(ipFamilies=["IPv4", "IPv6"], ipFamilyPolicy="SingleStack"), ["spec.ipFamilyPolicy"]),
+        (_spec(ipFamilies=["IPv4", "IPv6"]), ["spec.ipFamilyPolicy"]),
+        (_spec(ipFamilies=["IPv4", "IPv6"], ipFamilyPolicy="PreferDualStack"), []),
+        (_spec(clusterIP="None", ipFamilies=["IPv4", "IPv6"]), ["spec.ipFamilyPolicy"]),
+        # ...but a headless Service without a selector defaults to RequireDualStack
+        (_spec(clusterIP="None", selector=None, ipFamilies=["IPv4", "IPv6"]), []),
+        (_spec(clusterIP="10.96.0.10", ipFamilies=["IPv6"]), ["spec.clusterIPs[0]"]),
+        (
+            _spec(
+                clusterIP="fd00::10",
+                clusterIPs=["fd00::10", "10.96.0.10"],
+                ipFamilies=["IPv4", "IPv6"],
+                ipFamilyPolicy="RequireDualStack",
+            ),
+            ["spec.clusterIPs[0]", "spec.clusterIPs[1]"],
+        ),
     ],
 )
 def test_service_rules(change, fields):

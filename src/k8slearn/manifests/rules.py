@@ -389,24 +389,53 @@ def _service_cluster_ips(r: _Report, spec: dict[str, Any], kind: Any) -> list[st
         r.error(path, "may hold at most two addresses, one IPv4 and one IPv6")
     elif len(parsed) == 2 and parsed[0].version == parsed[1].version:
         r.error(path, "may hold only one address per IP family (one IPv4, one IPv6)")
-    for i, family in enumerate(_list(spec.get("ipFamilies"))):
+    families = _list(spec.get("ipFamilies"))
+    seen: set[str] = set()
+    for i, family in enumerate(families):
         if family not in ("IPv4", "IPv6"):
             _not_supported(r, ("spec", "ipFamilies", i), family, ("IPv4", "IPv6"), "an IP family")
+        if isinstance(family, str) and family in seen:
+            r.error(
+                ("spec", "ipFamilies", i),
+                f"Duplicate value: {family!r}",
+                "list each family once: [IPv4], [IPv6], or both for dual-stack",
+            )
+        if isinstance(family, str):
+            seen.add(family)
+    if len(parsed) == len(ips) and ips != ["None"]:  # every address is valid, none is 'None'
+        for i, (ip, family) in enumerate(zip(parsed, families, strict=False)):
+            if family in ("IPv4", "IPv6") and f"IPv{ip.version}" != family:
+                r.error(
+                    (*path, i),
+                    f"expected an {family} value as indicated by `ipFamilies[{i}]`",
+                    "put the addresses in the order of ipFamilies, or leave ipFamilies out",
+                    at=(*written, i) if given else written,
+                )
     policy = spec.get("ipFamilyPolicy")
     policies = ("SingleStack", "PreferDualStack", "RequireDualStack")
     if policy is not None and policy not in policies:
         _not_supported(r, ("spec", "ipFamilyPolicy"), policy, policies, "an IP family policy")
-    elif (
-        len(parsed) == 2
-        and parsed[0].version != parsed[1].version
-        and policy not in ("PreferDualStack", "RequireDualStack")
-    ):
-        # The allocator (initIPFamilyFields) refuses two addresses on a single-stack Service.
+        return ips
+    if policy is None:  # the allocator's default on create
+        selectorless = not spec.get("selector")
+        policy = "RequireDualStack" if ips == ["None"] and selectorless else "SingleStack"
+    if policy != "SingleStack":
+        return ips
+    # The allocator (initIPFamilyFields) refuses two of either on a single-stack Service,
+    # whatever families the cluster has.
+    if len(parsed) == 2 and parsed[0].version != parsed[1].version:
         r.error(
             ("spec", "ipFamilyPolicy"),
             "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster IPs are specified",
             "set ipFamilyPolicy: PreferDualStack, or give one address",
             at=path,
+        )
+    if len(families) == 2:
+        r.error(
+            ("spec", "ipFamilyPolicy"),
+            "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified",
+            "set ipFamilyPolicy: PreferDualStack (or RequireDualStack), or list one family",
+            at=None if spec.get("ipFamilyPolicy") is not None else ("spec", "ipFamilies"),
         )
     return ips
 
