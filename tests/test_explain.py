@@ -95,3 +95,26 @@ def test_note_when_nothing_listens():
     e = w.explain("shop/web", "shop/api", 9999)
     assert e.allowed
     assert any("declares no container port 9999/TCP" in n for n in e.notes)
+
+
+def test_pod_admitted_only_by_an_ip_block_carries_the_plugin_note():
+    by_cidr = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-in, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+  - from:
+    - ipBlock: {cidr: 0.0.0.0/0}
+"""
+    w = make_world(SCENARIO, by_cidr)
+    pod = w.explain("shop/web", "shop/api", 8080)
+    assert pod.allowed
+    [note] = [n for n in pod.notes if "ipBlock" in n]
+    assert "shop/web is a pod" in note and "Cilium" in note
+    outside = w.explain("internet", "shop/api", 8080)  # what ipBlock is meant for: no note
+    assert outside.allowed and not any("ipBlock" in n for n in outside.notes)
+    # A selector peer of the same rule that admits the pod too: the note is not needed.
+    both = by_cidr + "    - podSelector: {matchLabels: {app: web}}\n"
+    pod = make_world(SCENARIO, both).explain("shop/web", "shop/api", 8080)
+    assert pod.allowed and not any("ipBlock" in n for n in pod.notes)

@@ -160,7 +160,27 @@ def explain_connection(
             f"{destination.key} declares no container port {port}/{protocol}: policies may allow "
             "the connection, but nothing may be listening there."
         )
+    for side, other in ((egress, destination), (ingress, source)):
+        if _admitted_only_by_ip_block(scenario, side, other):
+            assert side.admitted_by is not None
+            notes.append(
+                f"{other.key} is a pod, admitted here only by an ipBlock of "
+                f"{side.admitted_by.describe()}. The API leaves it to the network plugin "
+                "whether an ipBlock matches pod addresses: some (Cilium, for one) never let an "
+                "ipBlock select a pod, and the Kubernetes docs advise ipBlock for ranges outside "
+                "the cluster. Select pods with podSelector/namespaceSelector instead."
+            )
     return Explanation(source, destination, port, protocol, egress, ingress, tuple(notes))
+
+
+def _admitted_only_by_ip_block(scenario: Scenario, side: SideVerdict, other: Endpoint) -> bool:
+    """The admitting rule lets the pod `other` in through an ipBlock and no selector peer."""
+    admission = side.admitted_by
+    if admission is None or not isinstance(other, Pod) or not admission.rule.peers:
+        return False
+    namespace = admission.policy.namespace
+    matching = [p for p in admission.rule.peers if p.matches(other, namespace, scenario)]
+    return bool(matching) and all(p.ip_block is not None for p in matching)
 
 
 def _side(
