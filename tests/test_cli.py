@@ -160,6 +160,24 @@ def test_reach_matrix(files):
     assert all(len(row) == 4 for row in data["tables"]["6379/TCP"])
 
 
+def test_reach_text_grid_agrees_with_the_matrix_and_flags_wide_tables(files):
+    args = ["reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", POLICY)]
+    grid = run(*args, "--port", "6379").output
+    matrix = json.loads(run(*args, "--port", "6379", "-o", "matrix").output)
+    rows = [ln for ln in grid.splitlines() if ln[:2].strip().isdigit() and "rows:" not in ln]
+    marks = [[c for c in row if c in "✓✗·"] for row in rows]
+    assert ["".join("1" if c == "✓" else "0" for c in m) for m in marks] == matrix["tables"][
+        "6379/TCP"
+    ]
+    assert "wider than a terminal" not in grid
+    many = {
+        "pods": [{"name": f"p{i}", "namespace": "x", "labels": {"app": "a"}} for i in range(61)]
+    }
+    wide = run("reach", "--scenario", files("many.yaml", json.dumps(many)), "--port", "80")
+    assert wide.exit_code == 0
+    assert wide.output.startswith("61 endpoints: this grid is wider than a terminal")
+
+
 def test_reach_explain(files):
     args = ["reach", "--scenario", files("s.yaml", SCENARIO), "-f", files("p.yaml", POLICY)]
     result = run(*args, "--explain", "y/client", "x/db", "6379")

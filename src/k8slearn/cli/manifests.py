@@ -291,24 +291,34 @@ def _reach_service(world, key: str, port_keys, output: str, via_node: str | None
         click.echo(f"  {mark} {r['from']} → {key}:{r['port']}/{r['protocol']}: {tail}")
 
 
+WIDE_TABLE = 60  # endpoints; beyond it a grid no longer fits a terminal
+
+
 def _print_table(table) -> None:
     names = [e.key for e in table.endpoints]
     if not table.ports:
         click.echo("no ports to probe: no pod declares a containerPort; pass --port 80")
         return
+    if len(names) > WIDE_TABLE:
+        click.echo(
+            f"{len(names)} endpoints: this grid is wider than a terminal; "
+            "`-o matrix` or `-o json` suit a table this size, `--explain` one cell"
+        )
     width = max((len(n) for n in names), default=4)
+    pods = len(table.pods)
+    # Three cell strings, styled once: the grid has (pods + externals)² cells per port.
+    allowed, denied, nothing = click.style(" ✓", fg="green"), click.style(" ✗", fg="red"), " ·"
     for port, protocol in table.ports:
         click.echo(f"\n{port}/{protocol}   rows: from, columns: to")
         header = " " * (width + 3) + " ".join(f"{j:>2}" for j in range(len(names)))
         click.echo(header)
         for i, name in enumerate(names):
             bits = table.bitstring((port, protocol), i)
-            cells = []
-            for j, bit in enumerate(bits):
-                if i >= len(table.pods) and j >= len(table.pods):
-                    cells.append(" ·")
-                else:
-                    cells.append(
-                        click.style(" ✓", fg="green") if bit == "1" else click.style(" ✗", fg="red")
-                    )
+            if i >= pods:  # an outside host: its row says nothing about other outside hosts
+                cells = [
+                    nothing if j >= pods else allowed if b == "1" else denied
+                    for j, b in enumerate(bits)
+                ]
+            else:
+                cells = [allowed if b == "1" else denied for b in bits]
             click.echo(f"{i:>2} {name:<{width}}" + " ".join(cells))
