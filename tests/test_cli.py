@@ -171,7 +171,8 @@ def test_reach_text_grid_agrees_with_the_matrix_and_flags_wide_tables(files):
     ]
     assert "wider than a terminal" not in grid
     many = {
-        "pods": [{"name": f"p{i}", "namespace": "x", "labels": {"app": "a"}} for i in range(61)]
+        "namespaces": [{"name": "x"}],
+        "pods": [{"name": f"p{i}", "namespace": "x"} for i in range(61)],
     }
     wide = run("reach", "--scenario", files("many.yaml", json.dumps(many)), "--port", "80")
     assert wide.exit_code == 0
