@@ -1,0 +1,89 @@
+"""Does `k8slearn reach` scale like its engine? Whole processes on a small and a large cluster.
+
+    python benchmarks/bench_reach_scaling.py [--runs 3] [--stretch]
+
+Writes two seeded random clusters as files a user would pass (a scenario and a
+multi-document policy file, the generator of bench_truth_table.py): 200 pods ×
+40 policies and 2,000 pods × 400 policies (with --stretch also 10,000 pods ×
+2,000 policies), then runs `k8slearn reach --scenario S -f P --port 80 --port
+53/UDP -o matrix` on each as a fresh process, alternating, output discarded.
+Prints each run's wall time and peak memory, the medians, and the large/small
+ratio (the goal is at most 2, under 300 MB; stretch: under 5 s and 500 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_truth_table import make_policies, make_scenario
+
+SIZES = {"small": (200, 40), "large": (2000, 400), "stretch": (10000, 2000)}
+
+
+def write_cluster(folder: Path, pods: int, policies: int) -> tuple[Path, Path]:
+    rng = random.Random(7)
+    namespaces = max(5, pods // 40)
+    scenario = folder / f"scenario-{pods}.yaml"
+    manifests = folder / f"policies-{pods}.yaml"
+    scenario.write_text(
+        yaml.safe_dump(make_scenario(rng, pods, namespaces), sort_keys=False), encoding="utf-8"
+    )
+    manifests.write_text(
+        yaml.safe_dump_all(make_policies(rng, policies, namespaces), sort_keys=False),
+        encoding="utf-8",
+    )
+    return scenario, manifests
+
+
+def run_reach(scenario: Path, manifests: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one whole `reach` process."""
+    argv = [sys.executable, "-m", "k8slearn", "reach", "--scenario", str(scenario)]
+    argv += ["-f", str(manifests), "--port", "80", "--port", "53/UDP", "-o", "matrix"]
+    began = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        child = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"reach failed on {scenario.name}: {child.stderr.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stretch", action="store_true", help="also 10,000 pods x 2,000 policies")
+    args = parser.parse_args()
+    names = ["small", "large"] + (["stretch"] if args.stretch else [])
+    folder = Path(tempfile.mkdtemp(prefix="k8slearn-bench-"))
+    files = {name: write_cluster(folder, *SIZES[name]) for name in names}
+    for name in names:
+        size = sum(f.stat().st_size for f in files[name]) / 1e6
+        print(f"{name}: {SIZES[name][0]} pods, {SIZES[name][1]} policies, {size:.1f} MB of YAML")
+    times: dict[str, list[float]] = {n: [] for n in names}
+    peaks: dict[str, list[float]] = {n: [] for n in names}
+    for run in range(args.runs):
+        for name in names:
+            elapsed, peak = run_reach(*files[name])
+            times[name].append(elapsed)
+            peaks[name].append(peak)
+            print(f"run {run + 1} {name}: {elapsed:.2f} s, peak {peak:.0f} MB")
+    median = {n: statistics.median(times[n]) for n in names}
+    for name in names:
+        print(f"median {name}: {median[name]:.2f} s, peak {max(peaks[name]):.0f} MB")
+    print(f"large / small: {median['large'] / median['small']:.2f} (goal <= 2)")
+
+
+if __name__ == "__main__":
+    main()
