@@ -16,6 +16,7 @@ from k8slearn.cli.common import learner, learner_option, load_packs, pack_option
 # command name -> "module:attribute"; help lists them in this order
 COMMANDS = {
     "check": "k8slearn.cli.study:check",
+    "class": "k8slearn.cli.classes:class_group",
     "cluster": "k8slearn.cluster.commands:cluster",
     "drill": "k8slearn.cli.study:drill",
     "list": "k8slearn.cli.study:list_command",

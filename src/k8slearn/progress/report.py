@@ -97,6 +97,7 @@ def exercise_results(library: Library, store: Store, attempts: list[Attempt]) ->
         out.append(
             {
                 "exercise": ex.qualified_id,
+                "lesson": ex.lesson_id,
                 "kind": ex.kind,
                 "tags": list(ex.tags),
                 "passed": any(a.passed for a in mine),
