@@ -3,8 +3,9 @@
 The schema is the strict form (unknown fields rejected, as `kubectl apply`
 does with strict field validation) of the kinds k8slearn checks, vendored from the
 `kubernetes-validate` package by `scripts/vendor_openapi.py`. Validation uses
-the `jsonschema` library; what we add is translating its findings into the
-messages kubectl prints and the "did you mean" a learner needs.
+the `jsonschema` library, asked only when the quick check (`k8slearn.quickschema`)
+finds a misfit; what we add is translating its findings into the messages
+kubectl prints and the "did you mean" a learner needs.
 """
 
 from __future__ import annotations
@@ -86,6 +87,17 @@ def _validator(api_version: str, kind: str):
     return jsonschema.Draft202012Validator(root)
 
 
+@cache
+def _quick_check(api_version: str, kind: str):
+    """The fast valid/invalid answer for one kind (None: always ask jsonschema)."""
+    from k8slearn.quickschema import compile_schema
+
+    bundle = _bundle()
+    root = dict(bundle["kinds"][f"{api_version} {kind}"])
+    root["definitions"] = bundle["definitions"]
+    return compile_schema(root)
+
+
 def kubernetes_version() -> str:
     """The Kubernetes release the vendored shapes come from."""
     return _bundle()["kubernetesVersion"]
@@ -143,9 +155,10 @@ def identify(doc: Document) -> tuple[str | None, str | None, list[Problem]]:
 def check_shape(doc: Document, api_version: str, kind: str) -> list[Problem]:
     """Every unknown field and wrong type in `doc`, as kubectl would report them."""
     problems: list[Problem] = []
-    validator = _validator(api_version, kind)
-    for error in validator.iter_errors(doc.data):
-        problems.extend(_translate(doc, error))
+    quick = _quick_check(api_version, kind)
+    if quick is None or not quick(doc.data):  # only a misfit pays for jsonschema's account
+        for error in _validator(api_version, kind).iter_errors(doc.data):
+            problems.extend(_translate(doc, error))
     metadata = doc.data.get("metadata")
     if not isinstance(metadata, dict) or not (metadata.get("name") or metadata.get("generateName")):
         problems.append(
