@@ -1,6 +1,9 @@
 """The loader turns every kind of bad input into one clear, located problem."""
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8slearn.manifests.loader import MAX_BYTES, load_manifests
 
@@ -126,3 +129,75 @@ def test_a_bad_later_document_keeps_the_earlier_ones():
     result = load_manifests("a: 1\n---\nb: [\n")
     assert [d.data for d in result.documents] == [{"a": 1}]
     assert not result.ok
+
+
+# -- the values are PyYAML's own -----------------------------------------------------------------
+
+_SCALAR_TEXT = st.one_of(
+    st.sampled_from(
+        [
+            "0",
+            "-0",
+            "+5",
+            "007",
+            "017",
+            "-0123",
+            "0x1F",
+            "0o17",
+            "1_000",
+            "190:20:30",
+            "1.5",
+            "1e3",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "true",
+            "False",
+            "~",
+            "null",
+            "",
+            "2024-01-02",
+            "12:30",
+            "'quoted'",
+            '"80"',
+            "a: b",
+            "- x",
+            "-",
+            "=",
+            "<<",
+        ]
+    ),
+    st.integers(-(10**12), 10**12).map(str),
+    st.text(alphabet="abcXYZ019_-.: ", min_size=1, max_size=6),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.text(alphabet="abk", min_size=1, max_size=3), _SCALAR_TEXT), max_size=6)
+)
+def test_values_equal_pyyaml_safe_load(pairs):
+    """Scalars take a fast path (strings, plain decimal ints): the values must stay exactly
+    what PyYAML's safe loader gives, types included."""
+    keys = dict(pairs)
+    text = "".join(f"{k}: {v}\n" for k, v in keys.items()) or "a: 1\n"
+    try:
+        expected = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return
+    if not isinstance(expected, dict) or any(
+        not isinstance(v, str | int | float | bool | type(None)) for v in expected.values()
+    ):
+        return  # dates and nested values: not what this test is about
+    result = load_manifests(text)
+    if not result.documents:
+        return
+    got = result.documents[0].data
+    assert set(got) == {str(k) for k in expected}
+    for key, value in expected.items():
+        mine = got[str(key)]
+        assert type(mine) is type(value) and (mine == value or value != value), (key, text)

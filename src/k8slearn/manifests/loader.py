@@ -9,6 +9,7 @@ recording the line and column of every key and item on the way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,7 +21,32 @@ from k8slearn.problems import Path, Problem, format_path
 
 # libyaml's parser when PyYAML was built with it (the wheels are): the same safe
 # composition, several times faster, which the app's start-up depends on.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, remembering which tag each plain scalar resolved to.
+
+    Resolving runs a regular expression per plain scalar; a cluster export
+    repeats the same keys and values thousands of times.
+    """
+
+    _resolved: dict[str, str] = {}
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode and implicit[0]:
+            tag = self._resolved.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._resolved) < 100_000:
+                    self._resolved[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")  # other YAML 1.1 ints (0x1F, 1_000) go the long way
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -91,11 +117,18 @@ class LoadResult:
 class _Reject(Exception):
     """Raised while building values; becomes one Problem."""
 
-    def __init__(self, message: str, node: Node | None = None, hint: str = ""):
+    def __init__(
+        self,
+        message: str,
+        node: Node | None = None,
+        hint: str = "",
+        where: tuple[int, int] = (1, 1),
+    ):
         super().__init__(message)
         self.message = message
         self.node = node
         self.hint = hint
+        self.where = where  # line, column: for problems found before parsing
 
 
 def _mark(node: Node) -> tuple[int, int]:
@@ -141,6 +174,10 @@ class _Builder:
                 items.append(self.build(item, (*path, i), depth + 1))
             return items
         assert isinstance(node, ScalarNode)
+        if tag == _STR:  # most values: no constructor needed
+            return node.value
+        if tag == _INT and _PLAIN_INT.fullmatch(node.value):
+            return int(node.value)
         if tag == "tag:yaml.org,2002:timestamp":
             return node.value  # Kubernetes reads YAML through JSON: a date stays a string
         try:
@@ -200,15 +237,15 @@ def _decode(raw: bytes | str) -> str:
         text = raw
     else:
         if len(raw) > MAX_BYTES:
-            raise _Reject(_too_big(len(raw)))
+            # Callers read at most MAX_BYTES + 1 bytes, so the true size is not known here.
+            raise _Reject(f"the input is larger than {MAX_BYTES} bytes (1 MiB), the limit per file")
         if b"\x00" in raw:
             raise _Reject("this looks like a binary file, not YAML or JSON text")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise _Reject(
-                f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 YAML or JSON"
-            ) from None
+            p = undecodable(raw, exc)
+            raise _Reject(p.message, hint=p.hint, where=(p.line or 1, p.column or 1)) from None
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:
@@ -216,10 +253,33 @@ def _decode(raw: bytes | str) -> str:
             f"the text holds an invalid character at position {exc.start} (a lone surrogate)"
         ) from None
     if size > MAX_BYTES:
-        raise _Reject(_too_big(len(text)))
+        raise _Reject(_too_big(size))
     if "\x00" in text:
         raise _Reject("this looks like binary data, not YAML or JSON text")
     return text
+
+
+def undecodable(raw: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Not UTF-8: where the first bad byte is (line:column), and what it would be in cp1252."""
+    try:
+        raw.decode("utf-8")  # the offset in `raw` itself, a byte-order mark counted
+        start = exc.start
+    except UnicodeDecodeError as plain:
+        start = plain.start
+    line_start = raw.rfind(b"\n", 0, start) + 1
+    line = raw.count(b"\n", 0, start) + 1
+    column = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
+    byte = raw[start]
+    try:
+        guess = f" ({bytes([byte]).decode('cp1252')!r} in Windows-1252?)"
+    except UnicodeDecodeError:
+        guess = ""
+    return Problem(
+        message=f"not UTF-8 text: byte 0x{byte:02X} here{guess}",
+        line=line,
+        column=column,
+        hint="save the file as UTF-8",
+    )
 
 
 def _too_big(size: int) -> str:
@@ -288,7 +348,10 @@ def load_manifests(raw: bytes | str) -> LoadResult:
     try:
         text = _decode(raw)
     except _Reject as exc:
-        return LoadResult([], [Problem(message=exc.message, line=1, column=1)])
+        line, column = exc.where
+        return LoadResult(
+            [], [Problem(message=exc.message, line=line, column=column, hint=exc.hint)]
+        )
     if _looks_like_json(text):
         # JSON allows tabs as white space, YAML does not; outside strings a tab is never
         # meaningful in JSON, and inside a JSON string a raw tab is invalid anyway.
