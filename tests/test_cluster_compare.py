@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from k8slearn.cluster.compare import AGREE, DIFFER, UNVERIFIABLE, compare
+from k8slearn.cluster.compare import (
+    AGREE,
+    DIFFER,
+    UNVERIFIABLE,
+    Comparison,
+    compare,
+    compare_lookups,
+)
 
 A = ("x/a", "x/b", 80, "TCP")
 B = ("x/b", "x/a", 80, "TCP")
@@ -136,3 +143,132 @@ def test_wanted_failures_need_an_observation():
     result = compare({A: True, B: True}, {A: False, B: None}, wanted={A: True, B: True})
     assert [c.key for c in result.wanted_failures()] == [A]
     assert [c.key for c in result.wanted_cells()] == [A]
+
+
+# -- DNS names -------------------------------------------------------------------------------
+
+HEADLESS = ("", "db.data.svc.cluster.local", "A")
+MEMBER = ("data", "db-0.db", "A")
+GONE = ("", "db-2.db.data.svc.cluster.local", "A")
+ALIAS = ("", "billing-db.shop.svc.cluster.local", "CNAME")
+NAMES = {"10.244.0.12": "data/db-0", "10.244.0.13": "data/db-1"}
+
+
+def lookups(observed, wanted=None, reasons=None):
+    return compare_lookups(
+        {
+            HEADLESS: ("10.244.0.13", "10.244.0.12"),
+            MEMBER: ("10.244.0.12",),
+            GONE: (),
+            ALIAS: ("CNAME db.billing.example.com",),
+        },
+        observed,
+        reasons=reasons,
+        wanted=wanted,
+        names=NAMES,
+    )
+
+
+def test_names_are_compared_as_sets_of_records():
+    cells = lookups(
+        {
+            HEADLESS: ("10.244.0.12", "10.244.0.13"),  # another order: the same answer
+            MEMBER: (),  # no such name, though the model has one
+            GONE: (),
+            ALIAS: None,  # the lookup could not run
+        }
+    )
+    status = {c.key: c.status for c in cells}
+    assert status == {HEADLESS: AGREE, MEMBER: DIFFER, GONE: AGREE, ALIAS: UNVERIFIABLE}
+    alias = next(c for c in cells if c.key == ALIAS)
+    assert alias.reason == "the lookup could not run"
+    assert alias.predicted == ("CNAME db.billing.example.com",)
+
+
+def test_a_differing_name_says_both_answers_with_whose_addresses_they_are():
+    cells = lookups({HEADLESS: ("10.244.0.12",), MEMBER: ("10.244.0.12",), GONE: ("10.244.0.14",)})
+    headless = next(c for c in cells if c.key == HEADLESS)
+    message = headless.message()
+    assert "predicted data/db-0 (10.244.0.12), data/db-1 (10.244.0.13)" in message
+    assert "answered data/db-0 (10.244.0.12)" in message
+    assert "model may be wrong" in message
+    gone = next(c for c in cells if c.key == GONE)
+    assert "predicted no such name" in gone.message() and "10.244.0.14" in gone.message()
+    assert next(c for c in cells if c.key == ALIAS).reason == "not looked up"
+
+
+def test_a_differing_name_fails_the_comparison_and_is_reported():
+    result = Comparison(
+        compare({A: True}, {A: True}).cells,
+        lookups({HEADLESS: ("10.244.0.12",), MEMBER: ("10.244.0.12",), GONE: (), ALIAS: None}),
+    )
+    assert not result.ok
+    assert len(result.agreeing) == 3  # one connection, two names
+    assert [c.key for c in result.differing] == [HEADLESS]
+    assert result.summary() == "cluster vs model: 3 agree, 1 differ, 1 not verifiable"
+    assert "disagree on 1 DNS name" in result.report_message()
+    data = json.loads(json.dumps(result.to_json()))
+    assert (data["agree"], data["differ"], data["not_verifiable"]) == (3, 1, 1)
+    by_name = {c["name"]: c for c in data["lookups"]}
+    headless = by_name["db.data.svc.cluster.local"]
+    assert headless["status"] == "differ" and headless["search"] is None
+    assert headless["predicted"] == ["10.244.0.12", "10.244.0.13"]
+    assert headless["observed"] == ["10.244.0.12"]
+    assert headless["addresses"] == NAMES
+    assert by_name["db-0.db"]["search"] == "data"
+    assert by_name["billing-db.shop.svc.cluster.local"]["observed"] is None
+
+
+def test_names_an_exercise_asks_about_count_towards_what_it_wants():
+    wanted = {MEMBER: ("10.244.0.12",), GONE: ()}
+    agreeing = Comparison([], lookups({MEMBER: ("10.244.0.12",), GONE: ()}, wanted=wanted))
+    assert agreeing.ok and not agreeing.wanted_failures()
+    assert len(agreeing.wanted_cells()) == 2
+    # the model and the cluster agree that db-0.db does not resolve, but the exercise wants it
+    wrong = compare_lookups({MEMBER: ()}, {MEMBER: ()}, wanted={MEMBER: ("10.244.0.12",)})
+    result = Comparison([], wrong)
+    assert result.ok
+    assert [c.key for c in result.wanted_failures()] == [MEMBER]
+    assert "0 of the 1 DNS names its checks name" in result.render()
+    assert "(the exercise wants 10.244.0.12)" in result.render()
+
+
+def test_render_has_no_square_brackets_the_app_would_take_for_markup():
+    result = Comparison(
+        compare(
+            {D: False}, {}, reasons={D: "internet (1.2.3.4): a host outside the cluster"}
+        ).cells,
+        lookups({MEMBER: ("10.244.0.12",)}, wanted={MEMBER: ("10.244.0.12",)}),
+    )
+    text = result.render(all_unverifiable=True)
+    assert "(internet (1.2.3.4))" in text and "(as the exercise wants)" in text
+    assert "[" not in text and "]" not in text
+
+
+def test_render_shows_names_in_their_own_table():
+    result = Comparison(
+        compare({A: True}, {A: True}).cells,
+        lookups(
+            {HEADLESS: ("10.244.0.12",), MEMBER: ("10.244.0.12",), GONE: (), ALIAS: None},
+            reasons={ALIAS: "billing-db.shop.svc.cluster.local: no CoreDNS pod was found"},
+        ),
+    )
+    text = result.render()
+    lines = text.splitlines()
+    assert any("DNS name" in line and "predicted → observed" in line for line in lines)
+    row = next(line for line in lines if "A db.data.svc.cluster.local" in line)
+    assert row.startswith("≠") and "differs" in row
+    assert "data/db-0 (10.244.0.12), data/db-1 (10.244.0.13) → data/db-0 (10.244.0.12)" in row
+    member = next(line for line in lines if "A db-0.db (search path of data)" in line)
+    assert not member.startswith("≠")
+    assert "no such name → no such name" in text
+    assert "no CoreDNS pod was found (1)" in text
+    assert "CNAME billing-db.shop.svc.cluster.local" in text
+    assert "no connection could be probed" not in text
+
+
+def test_only_names_is_not_a_table_without_connections():
+    result = Comparison([], lookups({HEADLESS: ("10.244.0.12", "10.244.0.13")}))
+    text = result.render()
+    assert "no connection could be probed" not in text
+    assert text.splitlines()[0].lstrip().startswith("DNS name")

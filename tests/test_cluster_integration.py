@@ -84,6 +84,11 @@ def run(library, kind_cluster, ref: str, answer: str | None = None):
         "services-networking/egress-default-deny-with-dns",
         "services-networking/egress-to-service-backends",
         "services-networking/nodeport-fixed-port",
+        # DNS: an ExternalName's CNAME, a headless Service's members and per-pod names
+        "services-networking/externalname-basic",
+        "services-networking/clusterip-headless",
+        "services-networking/clusterip-statefulset-headless",
+        "services-networking/clusterip-statefulset-peer-discovery",
     ],
 )
 def test_solutions_verify_on_kind(library, kind_cluster, ref):

@@ -119,13 +119,27 @@ def test_list_managed_uses_the_label_selector_everywhere(kube):
         list_namespace=listing([client.V1Namespace(metadata=meta("shop", labels=OURS))]),
         list_pod_for_all_namespaces=listing([client.V1Pod(metadata=meta("web", "default", OURS))]),
         list_service_for_all_namespaces=listing([]),
+        list_endpoints_for_all_namespaces=listing([]),
     )
     kube.apis["NetworkingV1Api"] = Recorder(list_network_policy_for_all_namespaces=listing([]))
-    kube.apis["AppsV1Api"] = Recorder(list_deployment_for_all_namespaces=listing([]))
+    kube.apis["AppsV1Api"] = Recorder(
+        list_deployment_for_all_namespaces=listing([]),
+        list_stateful_set_for_all_namespaces=listing([]),
+    )
+    kube.apis["DiscoveryV1Api"] = Recorder(
+        list_endpoint_slice_for_all_namespaces=listing(
+            [
+                client.V1EndpointSlice(
+                    address_type="IPv4", endpoints=[], metadata=meta("ext-1", "x", OURS)
+                )
+            ]
+        )
+    )
     found = kube.list_managed()
     assert found == [
         (ObjectRef("Namespace", None, "shop"), OURS),
         (ObjectRef("Pod", "default", "web"), OURS),
+        (ObjectRef("EndpointSlice", "x", "ext-1"), OURS),  # an answer's slices are ours too
     ]
     for api in kube.apis.values():
         for _, _, kwargs in api.calls:
@@ -153,6 +167,61 @@ def test_create_sends_the_manifest_and_returns_a_dict(kube):
     assert created["spec"]["clusterIP"] == "10.96.0.42"
     assert created["metadata"]["labels"] == OURS
     assert created["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_endpointslices_endpoints_and_statefulsets_of_an_answer_can_be_created(kube):
+    sent = []
+
+    def create(namespace, body, **kw):
+        sent.append((namespace, body))
+        return body
+
+    kube.apis["DiscoveryV1Api"] = Recorder(create_namespaced_endpoint_slice=create)
+    kube.apis["CoreV1Api"] = Recorder(create_namespaced_endpoints=create)
+    kube.apis["AppsV1Api"] = Recorder(create_namespaced_stateful_set=create)
+    slice_ = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "ext-1",
+            "namespace": "x",
+            "labels": {"kubernetes.io/service-name": "ext", **OURS},
+        },
+        "addressType": "IPv4",
+        "ports": [{"name": "pg", "port": 5432}],
+        "endpoints": [{"addresses": ["10.20.0.15"], "hostname": "primary"}],
+    }
+    created = kube.create(slice_)
+    assert sent[0][0] == "x" and isinstance(sent[0][1], client.V1EndpointSlice)
+    assert created["endpoints"][0]["hostname"] == "primary"
+    assert created["metadata"]["labels"]["kubernetes.io/service-name"] == "ext"
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "ext", "namespace": "x", "labels": OURS},
+            "subsets": [{"addresses": [{"ip": "10.20.0.15"}], "ports": [{"port": 5432}]}],
+        }
+    )
+    assert isinstance(sent[1][1], client.V1Endpoints)
+    kube.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "web", "namespace": "x", "labels": OURS},
+            "spec": {
+                "serviceName": "web",
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+                },
+            },
+        }
+    )
+    assert isinstance(sent[2][1], client.V1StatefulSet) and sent[2][0] == "x"
+    with pytest.raises(ApiError, match="cannot create a ConfigMap"):
+        kube.create({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "x"}})
 
 
 def test_delete_ignores_what_is_already_gone_and_does_not_wait_for_pods(kube):

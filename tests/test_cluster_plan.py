@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from k8slearn.cluster import HELPER_NAMESPACE, MANAGED_BY_KEY, MANAGED_BY_VALUE
+from k8slearn.cluster.lookups import Lookup
 from k8slearn.cluster.plan import (
     AGNHOST_IMAGE,
     CANARY_POLICY,
@@ -285,10 +286,24 @@ def test_service_checks_get_probes_from_a_client_pod(library):
     assert all(p.expect for p in plan.probes)
 
 
-def test_headless_services_have_no_cluster_ip_probe(library):
+def test_headless_services_have_no_cluster_ip_probe_and_each_backend_is_probed(library):
     ex = exercise(library, "services-networking/clusterip-headless")
     plan = plan_verification(ex, ex.solution)
-    assert [p.via for p in plan.probes] == ["dns"]
+    assert [p.via for p in plan.probes] == ["dns", "pod", "pod"]
+    dns = plan.probes[0]
+    backends = plan.probes[1:]
+    # the ready members, each at its own address on the Service's target port; postgres-2 is
+    # not ready, so it is no backend
+    assert [p.target for p in backends] == ["data/postgres-0", "data/postgres-1"]
+    for p in backends:
+        assert p.backend_of == "data/postgres"
+        assert (p.source, p.port, p.protocol) == (dns.source, 5432, "TCP")
+        assert p.expect is True
+        assert p.source not in ("data/postgres-0", "data/postgres-1")
+    # the wrong answer (a ClusterIP) has a virtual IP to probe and no backend probed directly
+    wrong = plan_verification(ex, ex.wrong_answers[0].answer)
+    assert sorted(p.via for p in wrong.probes) == ["clusterip", "dns"]
+    assert not any(p.backend_of for p in wrong.all_cells())
 
 
 def test_nodeports_are_probed_from_the_node(library):
@@ -302,11 +317,258 @@ def test_nodeports_are_probed_from_the_node(library):
     assert prober and prober[0]["spec"]["hostNetwork"] is True
 
 
-def test_externalname_is_not_verifiable(library):
+def test_externalname_is_checked_by_its_cname(library):
     ex = exercise(library, "services-networking/externalname-basic")
     plan = plan_verification(ex, ex.solution)
-    assert not plan.probes
+    assert not plan.probes  # a connection to the alias says nothing about the cluster
     assert plan.unverifiable and "ExternalName" in plan.unverifiable[0].reason
+    assert "a DNS lookup checks its CNAME" in plan.unverifiable[0].reason
+    assert plan.lookups == [
+        Lookup(
+            source=CLIENT_KEY,
+            name="billing-db.shop.svc.cluster.local",
+            asking="",
+            record="CNAME",
+            expect=("CNAME db.billing.example.com",),
+            subject="svc:shop/billing-db",
+        )
+    ]
+    assert plan.lookups[0].queries == ("billing-db.shop.svc.cluster.local.",)
+    # An alias for another Service's cluster name: the CNAME is the name as written.
+    cross = exercise(library, "services-networking/externalname-cross-namespace")
+    (lookup,) = plan_verification(cross, cross.solution).lookups
+    assert lookup.expect == ("CNAME search.platform.svc.cluster.local",)
+
+
+def test_externalname_wrong_answers_are_predicted_by_the_model(library):
+    ex = exercise(library, "services-networking/externalname-basic")
+    # a ClusterIP Service with a selector: the name has its virtual IP, and no alias
+    selector = plan_verification(ex, ex.wrong_answers[0].answer)
+    assert not selector.lookups  # no lookup for a plain ClusterIP Service named by a check
+    # the Service under another name: the name the check asks for does not exist
+    renamed = ex.solution.replace("name: billing-db", "name: billing-database")
+    (lookup,) = plan_verification(ex, renamed).lookups
+    assert (lookup.name, lookup.record, lookup.expect) == (
+        "billing-db.shop.svc.cluster.local",
+        "A",
+        (),
+    )
+
+
+def test_headless_lookups_expect_the_ready_members(library):
+    ex = exercise(library, "services-networking/clusterip-headless")
+    plan = plan_verification(ex, ex.solution)
+    (lookup,) = plan.lookups
+    assert (lookup.name, lookup.record) == ("postgres.data.svc.cluster.local", "A")
+    assert lookup.expect == ("pod:data/postgres-0", "pod:data/postgres-1")
+    assert lookup.source == CLIENT_KEY and lookup.subject == "svc:data/postgres"
+    # publishNotReadyAddresses: the member that is not ready is in DNS, and probed, too
+    published = ex.solution.replace(
+        "clusterIP: None", "clusterIP: None\n  publishNotReadyAddresses: true"
+    )
+    plan = plan_verification(ex, published)
+    assert plan.lookups[0].expect == (
+        "pod:data/postgres-0",
+        "pod:data/postgres-1",
+        "pod:data/postgres-2",
+    )
+    assert "data/postgres-2" in {p.target for p in plan.probes if p.backend_of}
+
+
+def test_statefulset_names_follow_the_exercises_lookups(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-headless")
+    plan = plan_verification(ex, ex.solution)
+    assert not plan.unverifiable_lookups
+    by_name = {lk.name: lk for lk in plan.lookups}
+    for check in ex.expect:
+        if "lookup" not in check:
+            continue
+        lookup = by_name[check["lookup"]]
+        assert lookup.wanted is not None
+        assert lookup.expect == lookup.wanted  # the solution resolves as the exercise asks
+    assert by_name["db-0.db.data.svc.cluster.local"].expect == ("pod:data/db-0",)
+    assert by_name["db-2.db.data.svc.cluster.local"].expect == ()  # not ready: no such name
+    assert by_name["db.data.svc.cluster.local"].expect == ("pod:data/db-0", "pod:data/db-1")
+    short = by_name["db-0.db"]
+    assert short.asking == "data"
+    assert short.queries == (
+        "db-0.db.data.svc.cluster.local.",
+        "db-0.db.svc.cluster.local.",
+        "db-0.db.cluster.local.",
+    )
+    assert by_name["db-1.db.data"].queries[0] == "db-1.db.data.staging.svc.cluster.local."
+    assert by_name["db-1.db.data"].expect == ("pod:data/db-1",)
+    # verify's pods carry the scenario's hostname and subdomain, which give them their names
+    pods = {key_of(o): o["spec"] for o in plan.pods}
+    assert (pods["data/db-0"]["hostname"], pods["data/db-0"]["subdomain"]) == ("db-0", "db")
+    assert (pods["staging/db-1"]["hostname"], pods["staging/db-1"]["subdomain"]) == ("db-1", "db")
+    assert "hostname" not in pods["data/db-exporter"]
+
+
+def test_a_wrong_namespace_is_predicted_as_no_such_name(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-headless")
+    staging = next(w.answer for w in ex.wrong_answers if "namespace: data" not in w.answer)
+    plan = plan_verification(ex, staging)
+    by_name = {lk.name: lk for lk in plan.lookups}
+    assert by_name["db-0.db.data.svc.cluster.local"].expect == ()
+    assert by_name["db-0.db.data.svc.cluster.local"].wanted == ("pod:data/db-0",)
+    assert by_name["db.data.svc.cluster.local"].expect == ()
+
+
+def test_peer_discovery_publishes_members_that_are_not_ready(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-peer-discovery")
+    plan = plan_verification(ex, ex.solution)
+    by_name = {lk.name: lk for lk in plan.lookups}
+    assert by_name["etcd.kv.svc.cluster.local"].expect == (
+        "pod:kv/etcd-0",
+        "pod:kv/etcd-1",
+        "pod:kv/etcd-2",
+    )
+    assert by_name["etcd-2.etcd"].expect == ("pod:kv/etcd-2",)
+    direct = {(p.target, p.port) for p in plan.probes if p.backend_of == "kv/etcd"}
+    assert direct == {(f"kv/etcd-{i}", port) for i in range(3) for port in (2379, 2380)}
+
+
+def test_names_of_pods_the_answer_creates_are_not_verifiable(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-and-service")
+    plan = plan_verification(ex, ex.solution)
+    assert not plan.lookups and not plan.probes
+    assert plan.unverifiable_lookups
+    for lookup in plan.unverifiable_lookups:
+        assert "pods your answer creates" in lookup.reason, lookup.reason
+
+
+def test_where_coredns_departs_from_the_dns_specification_nothing_is_claimed(library):
+    # CoreDNS answers <hostname>.<service> for a Service with a ClusterIP too
+    ex = exercise(library, "services-networking/clusterip-statefulset-headless")
+    plan = plan_verification(ex, ex.wrong_answers[0].answer)  # no clusterIP: None
+    member = {lk.name: lk for lk in plan.unverifiable_lookups}["db-0.db.data.svc.cluster.local"]
+    assert member.expect == ()  # what the model (the DNS specification) says
+    assert "CoreDNS also answers" in member.reason
+    # CoreDNS serves nothing for an ExternalName that is an IP address
+    legacy = exercise(library, "services-networking/selectorless-legacy-db")
+    answer = next(w.answer for w in legacy.wrong_answers if "ExternalName" in w.answer)
+    (lookup,) = plan_verification(legacy, answer).unverifiable_lookups
+    assert lookup.expect == ("CNAME 10.20.0.15",)
+    assert "IP address" in lookup.reason
+
+
+LOOKUP_SCENARIO = {
+    "namespaces": [{"name": "x"}, {"name": "kube-system"}],
+    "pods": [
+        {"name": "client", "namespace": "x", "labels": {"app": "client"}},
+        {
+            "name": "web",
+            "namespace": "x",
+            "labels": {"app": "web"},
+            "ip": "10.244.1.5",
+            "ports": [{"containerPort": 8080}],
+        },
+        {
+            "name": "coredns",
+            "namespace": "kube-system",
+            "labels": {"k8s-app": "kube-dns"},
+            "ports": [
+                {"containerPort": 53, "protocol": "UDP", "name": "dns"},
+                {"containerPort": 53, "protocol": "TCP", "name": "dns-tcp"},
+            ],
+        },
+    ],
+}
+SELECTORLESS_HEADLESS = """apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: x}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ext-1
+  namespace: x
+  labels: {kubernetes.io/service-name: ext}
+addressType: IPv4
+ports: [{name: pg, port: 5432}]
+endpoints:
+  - addresses: ["10.20.0.15"]
+    hostname: primary
+"""
+
+
+def test_a_headless_service_without_selector_answers_with_its_slices_addresses():
+    ex = make_exercise(
+        LOOKUP_SCENARIO,
+        [
+            {"service": "x/ext", "headless": True},
+            {"lookup": "ext", "from": "x", "resolves_to": ["10.20.0.15"]},
+        ],
+    )
+    plan = plan_verification(ex, SELECTORLESS_HEADLESS)
+    by_name = {lk.name: lk for lk in plan.lookups}
+    assert by_name["ext.x.svc.cluster.local"].expect == ("10.20.0.15",)  # as written
+    assert by_name["primary.ext.x.svc.cluster.local"].expect == ("10.20.0.15",)
+    assert by_name["ext"].expect == by_name["ext"].wanted == ("10.20.0.15",)
+    assert not plan.unverifiable_lookups
+    # verify creates the slice with the rest of the answer
+    assert [o["kind"] for o in plan.answer] == ["Service", "EndpointSlice"]
+    # a slice naming a selected pod's scenario address: on the cluster that pod has another one
+    both = SELECTORLESS_HEADLESS.replace(
+        "  ports: [{name: pg", "  selector: {app: web}\n  ports: [{name: pg"
+    )
+    both = both.replace("10.20.0.15", "10.244.1.5")
+    plan = plan_verification(ex, both)
+    reasons = " ".join(lk.reason for lk in plan.unverifiable_lookups)
+    assert "is both x/web's address and one written in an EndpointSlice" in reasons
+
+
+def test_a_lookup_of_a_clusterip_service_expects_its_cluster_ip():
+    ex = make_exercise(LOOKUP_SCENARIO, [{"lookup": "web", "from": "x", "resolves_to": []}])
+    (lookup,) = plan_verification(ex, SERVICE).lookups
+    assert lookup.expect == ("clusterip:x/web",)
+    assert lookup.wanted == ()
+    assert lookup.queries[0] == "web.x.svc.cluster.local."
+
+
+def test_the_clusters_own_services_are_not_the_scenarios_to_predict():
+    ex = make_exercise(
+        LOOKUP_SCENARIO,
+        [{"lookup": "kubernetes.default.svc.cluster.local", "resolves_to": []}],
+    )
+    plan = plan_verification(ex, SERVICE)
+    assert not plan.lookups
+    assert (
+        "every cluster has its own Service default/kubernetes"
+        in plan.unverifiable_lookups[0].reason
+    )
+
+
+def test_lookups_need_the_client_to_reach_cluster_dns():
+    ex = make_exercise(LOOKUP_SCENARIO, [{"lookup": "web", "from": "x", "resolves_to": []}])
+    deny_dns = (
+        SERVICE
+        + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: lock-dns, namespace: kube-system}
+spec:
+  podSelector: {matchLabels: {k8s-app: kube-dns}}
+  policyTypes: [Ingress]
+"""
+    )
+    plan = plan_verification(ex, deny_dns)
+    assert not plan.lookups
+    assert "stop it from reaching cluster DNS" in plan.unverifiable_lookups[0].reason
+
+
+def test_recheck_without_coredns_sets_lookups_aside(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-headless")
+    plan = plan_verification(ex, ex.solution)
+    keep, moved = plan.recheck_lookups(ClusterFacts())
+    assert keep == plan.lookups and not moved  # kind as planned: nothing changes
+    keep, moved = plan.recheck_lookups(ClusterFacts(dns_found=False))
+    assert not keep and len(moved) == len(plan.lookups)
+    assert all("no CoreDNS pod was found" in lk.reason for lk in moved)
 
 
 DNS_SCENARIO = {
@@ -578,7 +840,13 @@ def test_json_shape(library):
     ex = exercise(library, "services-networking/egress-to-service-backends")
     plan = plan_verification(ex, ex.solution)
     data = json.loads(json.dumps(plan.to_json()))
-    assert set(data) == {"objects", "probes", "not_verifiable"}
+    assert set(data) == {
+        "objects",
+        "probes",
+        "not_verifiable",
+        "lookups",
+        "lookups_not_verifiable",
+    }
     assert data["objects"] == plan.objects
     assert len(data["probes"]) == len(plan.probes)
     for probe in data["probes"]:
@@ -590,6 +858,32 @@ def test_json_shape(library):
         assert {"apiVersion", "kind", "metadata"} <= set(obj)
 
 
+def test_json_of_lookups_and_backends(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-headless")
+    data = json.loads(json.dumps(plan_verification(ex, ex.solution).to_json()))
+    backends = [p for p in data["probes"] if "backend_of" in p]
+    assert backends and {p["backend_of"] for p in backends} == {"data/db"}
+    by_name = {lk["name"]: lk for lk in data["lookups"]}
+    short = by_name["db-0.db"]
+    assert short == {
+        "from": CLIENT_KEY,
+        "name": "db-0.db",
+        "search": "data",
+        "queries": [
+            "db-0.db.data.svc.cluster.local.",
+            "db-0.db.svc.cluster.local.",
+            "db-0.db.cluster.local.",
+        ],
+        "type": "A",
+        "expect": ["pod:data/db-0"],
+        "wanted": ["pod:data/db-0"],
+        "about": "lookup",
+    }
+    assert by_name["db-2.db.data.svc.cluster.local"]["expect"] == []
+    assert by_name["db-2.db.data.svc.cluster.local"]["search"] is None
+    assert data["lookups_not_verifiable"] == []
+
+
 def test_describe_lists_objects_and_probes(library):
     ex = exercise(library, "services-networking/netpol-and-vs-or")
     plan = plan_verification(ex, ex.solution)
@@ -598,6 +892,25 @@ def test_describe_lists_objects_and_probes(library):
     assert "NetworkPolicy shop/api-allow-prometheus" in text
     assert "monitoring/prometheus → shop/api:9100" in text
     assert "not verifiable" in text
+
+
+def test_describe_lists_lookups_and_backends(library):
+    ex = exercise(library, "services-networking/clusterip-statefulset-headless")
+    plan = plan_verification(ex, ex.solution)
+    lines = plan.describe()
+    text = "\n".join(lines)
+    assert f"{len(plan.probes)} probes, {len(plan.lookups)} DNS lookups" in lines[0]
+    assert f"DNS lookups with dig in {CLIENT_KEY}" in text
+    row = next(line for line in lines if "A db.data.svc.cluster.local " in line)
+    assert row.rstrip().endswith("expect data/db-0, data/db-1")
+    gone = next(line for line in lines if "A db-2.db.data.svc.cluster.local " in line)
+    assert gone.rstrip().endswith("expect no such name")
+    short = lines.index(next(line for line in lines if "A db-0.db (search path of data)" in line))
+    assert lines[short + 1].strip().startswith("asks db-0.db.data.svc.cluster.local.")
+    assert "(a backend of headless svc:data/db)" in text
+    alias = exercise(library, "services-networking/externalname-basic")
+    text = "\n".join(plan_verification(alias, alias.solution).describe())
+    assert "CNAME billing-db.shop.svc.cluster.local  expect CNAME db.billing.example.com" in text
 
 
 BUILTIN = [ex.qualified_id for ex in load_library().exercises()]
@@ -614,6 +927,9 @@ def test_every_builtin_solution_can_be_planned(library, ref):
     for p in plan.probes:
         if p.wanted is not None:
             assert p.expect == p.wanted, (ex.qualified_id, p.label())
+    for lookup in plan.lookups:  # the model resolves the solution's names as the checks ask
+        if lookup.wanted is not None:
+            assert lookup.expect == lookup.wanted, (ex.qualified_id, lookup.label())
 
 
 def test_answer_pods_in_kube_system_are_never_applied():

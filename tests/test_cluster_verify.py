@@ -4,6 +4,8 @@ The fake stores what verify creates and answers each `agnhost connect` (or
 `dig`) by asking k8slearn's model about the objects *it holds* — its own pod
 IPs, ClusterIPs and node ports — so these tests check the plumbing (which pod
 dials which address, how results come back, what is deleted) without Docker.
+A DNS lookup gets dig's own text output (the format tests/test_cluster_lookups.py
+reads from real samples), answered the way CoreDNS answers.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from k8slearn.cluster.verify import (
     run_verification,
 )
 from k8slearn.manifests.validate import validate_text
+from k8slearn.model import dns as model_dns
 from k8slearn.model.scenario import NAME_LABEL, ContainerPort, load_scenario
 from k8slearn.model.world import World
 from k8slearn.packs.library import load_library
@@ -44,6 +47,7 @@ FAST = Settings(
     exec_timeout=5,
     workers=4,
     retry_delay=0,
+    dns_retry_delay=0,
     cleanup_wait=2,
     poll=0.01,
 )
@@ -51,12 +55,20 @@ FAST = Settings(
 
 class FakeCluster:
     def __init__(
-        self, contexts=("kind-k8slearn",), current="kind-k8slearn", enforce=True, override=None
+        self,
+        contexts=("kind-k8slearn",),
+        current="kind-k8slearn",
+        enforce=True,
+        override=None,
+        dns=None,
     ):
         self._contexts = list(contexts)
         self._current = current
         self.enforce = enforce
         self.override = override  # (source, dest, port, proto, verdict) -> bool | None
+        self.dns = dns  # (name, type, records) -> records | None: what CoreDNS answers instead
+        self.asked: list[str] = []  # every name asked by a DNS lookup
+        self.dns_visible = True  # whether verify finds the CoreDNS pods
         self.lock = threading.Lock()
         self.objects: dict[ObjectRef, dict] = {}
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
@@ -175,25 +187,27 @@ class FakeCluster:
         ]
 
     def find_pods(self, namespace, selector):
-        if namespace == "kube-system" and selector == "k8s-app=kube-dns":
-            return [
-                PodInfo(
-                    "kube-system",
-                    "coredns-7db6d8ff4d-abcde",
-                    "Running",
-                    True,
-                    True,
-                    DNS_IP,
-                    NODE_IP,
-                    {"k8s-app": "kube-dns", "pod-template-hash": "7db6d8ff4d"},
-                    (
-                        ContainerPort(53, "UDP", "dns"),
-                        ContainerPort(53, "TCP", "dns-tcp"),
-                        ContainerPort(9153, "TCP", "metrics"),
-                    ),
-                )
-            ]
+        if namespace == "kube-system" and selector == "k8s-app=kube-dns" and self.dns_visible:
+            return [self.coredns_pod()]
         return []
+
+    @staticmethod
+    def coredns_pod() -> PodInfo:
+        return PodInfo(
+            "kube-system",
+            "coredns-7db6d8ff4d-abcde",
+            "Running",
+            True,
+            True,
+            DNS_IP,
+            NODE_IP,
+            {"k8s-app": "kube-dns", "pod-template-hash": "7db6d8ff4d"},
+            (
+                ContainerPort(53, "UDP", "dns"),
+                ContainerPort(53, "TCP", "dns-tcp"),
+                ContainerPort(9153, "TCP", "metrics"),
+            ),
+        )
 
     def exec(self, namespace, pod, container, argv, timeout):
         with self.lock:
@@ -203,6 +217,8 @@ class FakeCluster:
                 return ExecResult(None, f"container {container} not found in {namespace}/{pod}")
             world = self.world()
         source = f"{namespace}/{pod}"
+        if argv[0] == "dig" and not any(a.startswith("@") for a in argv):
+            return self.lookup(world, source, argv)
         if argv[0] == "dig":
             server = argv[4][1:]
             port = int(argv[6])
@@ -218,6 +234,44 @@ class FakeCluster:
             return ExecResult(1, "DNS: lookup failed")
         return ExecResult(0 if ok else 1, "" if ok else "TIMEOUT")
 
+    # -- the simulated cluster DNS ---------------------------------------------------------------
+
+    def lookup(self, world: World, source: str, argv: list[str]) -> ExecResult:
+        """dig NAME. TYPE …, answered as CoreDNS answers, printed as dig prints."""
+        dns = self.coredns_pod()
+        questions = [a for a in argv[1:] if not a.startswith("+")]
+        assert len(questions) % 2 == 0, argv
+        if not self.verdict(world, source, dns.key, 53, "UDP"):
+            return ExecResult(
+                9,
+                ";; communications error to 10.96.0.10#53: timed out\n"
+                ";; no servers could be reached\n",
+            )
+        out = []
+        for name, qtype in zip(questions[::2], questions[1::2], strict=True):
+            assert name.endswith("."), name  # verify asks absolute names only
+            with self.lock:
+                self.asked.append(name)
+            records = self.coredns(world, name, qtype)
+            if self.dns is not None:
+                forced = self.dns(name, qtype, records)
+                records = records if forced is None else forced
+            status = "NOERROR" if records is not None else "NXDOMAIN"
+            out.append(dig_block(name, qtype, status, records or []))
+        return ExecResult(0, "".join(out))
+
+    @staticmethod
+    def coredns(world: World, name: str, qtype: str) -> list[tuple[str, str]] | None:
+        """The answer records (type, data) for an absolute name; None for NXDOMAIN."""
+        answer = model_dns.resolve(world.services, name, "default")
+        if answer is None or not answer.values:
+            return None  # a headless Service without ready endpoints is NXDOMAIN too
+        if answer.record == "CNAME":  # the target is not chased: it resolves nowhere here
+            return [("CNAME", v.rstrip(".") + ".") for v in answer.values]
+        if qtype != "A":
+            return []  # NODATA
+        return [("A", v) for v in answer.values]
+
     # -- the simulated network -------------------------------------------------------------------
 
     def world(self) -> World:
@@ -230,8 +284,10 @@ class FakeCluster:
                 namespaces.append({"name": ref.name, "labels": labels})
             elif ref.kind == "Pod" and not o["spec"].get("hostNetwork"):
                 info = self._info(o)
+                naming = {k: o["spec"][k] for k in ("hostname", "subdomain") if k in o["spec"]}
                 pods.append(
                     {
+                        **naming,
                         "name": ref.name,
                         "namespace": ref.namespace,
                         "labels": labels,
@@ -247,10 +303,10 @@ class FakeCluster:
                         ],
                     }
                 )
-            elif ref.kind in ("Service", "NetworkPolicy"):
+            elif ref.kind in ("Service", "NetworkPolicy", "EndpointSlice", "Endpoints"):
                 clean = {k: v for k, v in o.items() if k != "status"}
                 routing.append(clean)
-        dns = self.find_pods("kube-system", "k8s-app=kube-dns")[0]
+        dns = self.coredns_pod()
         pods.append(
             {
                 "name": dns.name,
@@ -295,7 +351,7 @@ class FakeCluster:
             return self.node_reach(world, host, port, protocol)
         if host.endswith(".svc.cluster.local."):
             name, ns = host.split(".")[:2]
-            dns = self.find_pods("kube-system", "k8s-app=kube-dns")[0]
+            dns = self.coredns_pod()
             if not self.verdict(world, source, dns.key, 53, "UDP"):
                 return None
             svc = world.services.get(f"{ns}/{name}")
@@ -333,6 +389,30 @@ class FakeCluster:
         return [r for r, _ in self.list_managed()]
 
 
+def dig_block(name: str, qtype: str, status: str, records: list[tuple[str, str]]) -> str:
+    """One reply as `dig +nocmd +noall +comments +question +answer` prints it."""
+    lines = [
+        ";; Got answer:",
+        ";; WARNING: .local is reserved for Multicast DNS",
+        ";; You are currently testing what happens when an mDNS query is leaked to DNS",
+        f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: 4242",
+        f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(records)}, AUTHORITY: "
+        f"{0 if records else 1}, ADDITIONAL: 1",
+        ";; WARNING: recursion requested but not available",
+        "",
+        ";; OPT PSEUDOSECTION:",
+        "; EDNS: version: 0, flags:; udp: 1232",
+        ";; QUESTION SECTION:",
+        f";{name}\t\tIN\t{qtype}",
+        "",
+    ]
+    if records:
+        lines.append(";; ANSWER SECTION:")
+        lines += [f"{name}\t30\tIN\t{rtype}\t{data}" for rtype, data in records]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def library():
     return load_library()
@@ -362,6 +442,10 @@ def verify(plan, cluster, **kw):
         "services-networking/clusterip-headless",
         "services-networking/nodeport-fixed-port",
         "services-networking/three-tier-fix-this",
+        "services-networking/externalname-basic",
+        "services-networking/externalname-cross-namespace",
+        "services-networking/clusterip-statefulset-headless",
+        "services-networking/clusterip-statefulset-peer-discovery",
     ],
 )
 def test_a_solution_verifies_and_everything_is_cleaned_up(library, ref):
@@ -375,7 +459,8 @@ def test_a_solution_verifies_and_everything_is_cleaned_up(library, ref):
     assert comparison is not None
     assert comparison.ok, [c.message() for c in comparison.differing]
     assert result.passed
-    assert len(comparison.agreeing) == len(plan.probes)
+    assert len(comparison.agreeing) == len(plan.probes) + len(plan.lookups)
+    assert len(comparison.lookups) == len(plan.lookups) + len(plan.unverifiable_lookups)
     assert result.context == "kind-k8slearn" and result.server_version == "v1.31.0"
     assert "enforces NetworkPolicy" in result.canary
     # clean-up: nothing labelled is left, the built-in namespaces are untouched
@@ -391,7 +476,7 @@ def test_a_solution_verifies_and_everything_is_cleaned_up(library, ref):
     dones = [d for _, d, _ in steps]
     assert dones == sorted(dones)
     assert steps[-1][1] == steps[-1][2]
-    assert any(s.startswith("probe") for s, _, _ in steps)
+    assert any(s.startswith(("probe", "lookup")) for s, _, _ in steps)
     assert any("— canary" in line for line in logs)
 
 
@@ -455,7 +540,7 @@ def test_a_cell_where_the_cluster_differs_is_reported_after_one_re_probe(library
     assert [c.key for c in differing] == [("monitoring/grafana", "shop/api", 9100, "TCP")]
     assert len(calls) == 2  # probed, then re-probed once
     assert not result.passed
-    assert any("re-probing 1 cell" in line for line in logs)
+    assert any("re-checking 1 cell(s) that looked wrong" in line for line in logs)
     assert "bug worth reporting" in result.comparison.render()
     assert cluster.labelled() == []
 
@@ -811,11 +896,11 @@ def test_cli_with_nothing_to_verify_touches_no_cluster(monkeypatch, answer_file)
         raise AssertionError("nothing to verify: no cluster")
 
     monkeypatch.setattr(module, "KubeCluster", no_cluster)
-    ref = "services-networking/externalname-basic"
+    ref = "services-networking/selectorless-legacy-db"
     result = cli(ref, answer_file(ref))
     assert result.exit_code == 0, result.output
     assert "nothing in this exercise can be verified" in result.output
-    assert "ExternalName" in result.output
+    assert "outside the cluster" in result.output
 
 
 def test_a_labelled_built_in_namespace_is_never_deleted_as_a_leftover(library):
@@ -861,3 +946,231 @@ def test_a_hung_probe_cannot_hold_the_run_past_its_deadline(library):
     late = [c for c in result.comparison.unverifiable if c.source == "monitoring/grafana"]
     assert late and any("deadline" in c.reason for c in late)
     assert cluster.labelled() == []
+
+
+# -- DNS lookups and backends one by one -------------------------------------------------------
+
+
+def lookup_execs(cluster):
+    return [(s, argv) for s, _, argv in cluster.execs if argv[0] == "dig" and "+noall" in argv]
+
+
+def test_an_externalname_is_verified_by_asking_for_its_cname(library):
+    _, plan = plan_for(library, "services-networking/externalname-basic")
+    cluster = FakeCluster()
+    result = verify(plan, cluster)
+    assert result.passed
+    ((source, argv),) = lookup_execs(cluster)
+    assert source == "k8slearn-verify/client"  # verify's own client, whom no policy selects
+    assert argv[-2:] == ["billing-db.shop.svc.cluster.local.", "CNAME"]
+    (cell,) = result.comparison.lookups
+    assert cell.status == "agree"
+    assert cell.observed == ("CNAME db.billing.example.com",)
+    assert not [argv for _, _, argv in cluster.execs if argv[0] == "/agnhost" and "shop" in argv[2]]
+
+
+def test_a_headless_service_answers_with_the_clusters_pod_ips_and_each_backend_is_dialled(
+    library,
+):
+    _, plan = plan_for(library, "services-networking/clusterip-headless")
+    cluster = FakeCluster()
+    result = verify(plan, cluster)
+    assert result.passed
+    (cell,) = result.comparison.lookups
+    assert cell.status == "agree"
+    names = {cell.names[ip]: ip for ip in cell.observed}
+    assert set(names) == {"data/postgres-0", "data/postgres-1"}
+    assert all(ip.startswith("10.244.0.") for ip in cell.observed)  # the cluster's addresses
+    dialled = [argv[2] for _, _, argv in cluster.execs if argv[0] == "/agnhost"]
+    for member in ("data/postgres-0", "data/postgres-1"):
+        assert f"{names[member]}:5432" in dialled  # each backend at its own pod IP
+    assert "postgres.data.svc.cluster.local.:5432" in dialled
+
+
+def test_short_names_are_asked_along_the_asking_namespaces_search_path(library):
+    _, plan = plan_for(library, "services-networking/clusterip-statefulset-headless")
+    cluster = FakeCluster()
+    result = verify(plan, cluster)
+    assert result.passed, result.comparison.render()
+    calls = [argv for _, argv in lookup_execs(cluster)]
+    short = next(a for a in calls if "db-0.db.data.svc.cluster.local." in a and len(a) > 12)
+    assert short[-6:] == [
+        "db-0.db.data.svc.cluster.local.",
+        "A",
+        "db-0.db.svc.cluster.local.",
+        "A",
+        "db-0.db.cluster.local.",
+        "A",
+    ]
+    cells = {c.name: c for c in result.comparison.lookups}
+    assert cells["db-2.db.data.svc.cluster.local"].observed == ()  # not ready: no such name
+    assert cells["db-1.db.data"].observed == cells["db-1.db.data.svc.cluster.local"].observed
+    assert len(result.comparison.wanted_cells()) >= 6
+    assert "6 of the 6 DNS names" in result.comparison.render()
+
+
+def test_a_wrong_answer_agrees_with_the_model_on_its_names_but_fails_the_exercise(library):
+    ex, _ = plan_for(library, "services-networking/clusterip-statefulset-headless")
+    staging = next(w.answer for w in ex.wrong_answers if "namespace: data" not in w.answer)
+    _, plan = plan_for(library, ex.qualified_id, staging)
+    result = verify(plan, FakeCluster())
+    assert result.comparison.ok
+    failures = {c.name for c in result.comparison.wanted_failures()}
+    assert "db-0.db.data.svc.cluster.local" in failures  # no such name, where a pod is wanted
+    assert not result.passed
+
+
+def test_a_name_the_cluster_answers_otherwise_is_asked_again_and_reported(library):
+    _, plan = plan_for(library, "services-networking/clusterip-headless")
+
+    def extra(name, qtype, records):
+        if name == "postgres.data.svc.cluster.local.":
+            return [*(records or []), ("A", "10.244.0.99")]
+        return None
+
+    cluster = FakeCluster(dns=extra)
+    logs = []
+    result = verify(plan, cluster, on_log=logs.append)
+    assert [c.name for c in result.comparison.differing] == ["postgres.data.svc.cluster.local"]
+    assert cluster.asked.count("postgres.data.svc.cluster.local.") == 2  # asked, then again
+    assert any(
+        "1 DNS name(s) that looked wrong" in line and "CoreDNS caches" in line for line in logs
+    )
+    assert not result.passed
+    text = result.comparison.render()
+    assert "10.244.0.99" in text and "the model may be wrong" in text
+    assert "disagree on 1 DNS name" in text
+    assert cluster.labelled() == []
+
+
+def test_a_stale_answer_that_corrects_itself_is_not_reported(library):
+    _, plan = plan_for(library, "services-networking/externalname-basic")
+    seen = []
+
+    def stale(name, qtype, records):
+        seen.append(name)
+        return None if len(seen) > 1 else None if records is None else []  # NODATA, then right
+
+    result = verify(plan, FakeCluster(dns=stale))
+    assert len(seen) == 2
+    assert result.passed and result.comparison.ok
+
+
+def test_a_lookup_that_gets_no_reply_is_not_verifiable(library):
+    _, plan = plan_for(library, "services-networking/externalname-basic")
+    cluster = FakeCluster()
+    real_exec = cluster.exec
+
+    def exec_(namespace, pod, container, argv, timeout):
+        if argv[0] == "dig" and "+noall" in argv:
+            return ExecResult(
+                9,
+                ";; communications error to 10.96.0.10#53: timed out\n;; no servers could be reached\n",
+            )
+        return real_exec(namespace, pod, container, argv, timeout)
+
+    cluster.exec = exec_
+    result = verify(plan, cluster)
+    (cell,) = result.comparison.lookups
+    assert cell.status == "not verifiable"
+    assert "could not run" in cell.reason and "timed out" in cell.reason
+    assert result.comparison.ok and not result.passed  # nothing was settled
+    assert cluster.labelled() == []
+
+
+def test_without_coredns_lookups_are_set_aside(library):
+    _, plan = plan_for(library, "services-networking/clusterip-statefulset-headless")
+    cluster = FakeCluster()
+    cluster.dns_visible = False  # no ready pod labelled k8s-app=kube-dns in kube-system
+    result = verify(plan, cluster)
+    assert not lookup_execs(cluster)
+    assert result.comparison.lookups
+    assert all(c.status == "not verifiable" for c in result.comparison.lookups)
+    assert all("no CoreDNS pod was found" in c.reason for c in result.comparison.lookups)
+
+
+def test_an_answer_with_an_endpointslice_is_applied_and_its_addresses_looked_up():
+    from pathlib import Path
+
+    from k8slearn.packs.format import Exercise
+
+    scenario = {
+        "namespaces": [{"name": "x"}],
+        "pods": [{"name": "client", "namespace": "x", "labels": {"app": "client"}}],
+    }
+    ex = Exercise(
+        id="t",
+        title="t",
+        prompt="t",
+        scenario=scenario,
+        expect=[{"service": "x/ext", "headless": True}],
+        solution="",
+        file=Path("t.yaml"),
+        pack_id="test",
+    )
+    answer = """apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: x}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ext-1
+  namespace: x
+  labels: {kubernetes.io/service-name: ext}
+addressType: IPv4
+ports: [{name: pg, port: 5432}]
+endpoints:
+  - addresses: ["10.20.0.15"]
+    hostname: primary
+"""
+    plan = plan_verification(ex, answer)
+    cluster = FakeCluster()
+    result = verify(plan, cluster)
+    assert ObjectRef("EndpointSlice", "x", "ext-1") in cluster.created
+    cells = {c.name: c for c in result.comparison.lookups}
+    assert cells["ext.x.svc.cluster.local"].observed == ("10.20.0.15",)
+    assert cells["primary.ext.x.svc.cluster.local"].status == "agree"
+    assert result.comparison.ok and result.passed
+    assert cluster.labelled() == []
+
+
+def test_cli_plan_shows_lookups_as_text_and_json(monkeypatch, answer_file):
+    import json
+
+    import k8slearn.cluster.verify as module
+
+    def no_cluster():
+        raise AssertionError("--plan must not touch a cluster")
+
+    monkeypatch.setattr(module, "KubeCluster", no_cluster)
+    ref = "services-networking/externalname-basic"
+    result = cli(ref, answer_file(ref), "--plan", "-o", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["probes"] == []
+    assert data["lookups"][0]["expect"] == ["CNAME db.billing.example.com"]
+    assert data["lookups"][0]["type"] == "CNAME"
+    result = cli(ref, answer_file(ref), "--plan")
+    assert result.exit_code == 0
+    assert "# DNS lookups with dig in k8slearn-verify/client" in result.output
+    assert "expect CNAME db.billing.example.com" in result.output
+    list(yaml.safe_load_all(result.output))  # still a valid YAML stream
+
+
+def test_cli_verify_json_has_the_lookups(monkeypatch, answer_file):
+    import json
+
+    use_cluster(monkeypatch, FakeCluster())
+    ref = "services-networking/clusterip-headless"
+    result = cli(ref, answer_file(ref), "-o", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (lookup,) = data["comparison"]["lookups"]
+    assert lookup["name"] == "postgres.data.svc.cluster.local" and lookup["status"] == "agree"
+    assert set(lookup["addresses"].values()) == {"data/postgres-0", "data/postgres-1"}
+    text = cli(ref, answer_file(ref))
+    assert "A postgres.data.svc.cluster.local" in text.output and "VERIFIED" in text.output

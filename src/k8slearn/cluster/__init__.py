@@ -1,6 +1,7 @@
 """Verify answers on a real kind cluster: the offline model predicts, a cluster proves.
 
 * `plan`     — what verify would create and probe (pure: no cluster, no client);
+* `lookups`  — the DNS names it asks, what the model expects, reading `dig`'s answers;
 * `compare`  — observed against predicted, cell by cell;
 * `safety`   — which contexts and namespaces verify may touch;
 * `kind`     — `k8slearn cluster up | down | status | doctor` (shells out to kind, docker, kubectl);

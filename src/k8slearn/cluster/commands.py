@@ -164,9 +164,10 @@ def verify(
 
     Creates the exercise's namespaces and pods, proves the cluster enforces
     NetworkPolicy (a default-deny canary), applies your answer, probes every
-    connection the exercise expects from inside the pods, shows what the cluster
-    did beside what the model predicted, and cleans up. Everything it creates is
-    labelled app.kubernetes.io/managed-by=k8slearn.
+    connection the exercise expects from inside the pods, asks cluster DNS the
+    names its ExternalName and headless Services and lookups are about, shows
+    what the cluster did beside what the model predicted, and cleans up.
+    Everything it creates is labelled app.kubernetes.io/managed-by=k8slearn.
 
     Exit 0 when the cluster agrees with the model and your answer's connections
     behave as the exercise asks, 1 when not (or the answer is invalid), 2 when
@@ -203,8 +204,8 @@ def verify(
     if plan_only:
         _print_plan(plan, output)
         return
-    if not plan.probes:
-        # Nothing a cluster could settle (an ExternalName alias, hosts outside the cluster…):
+    if not plan.probes and not plan.lookups:
+        # Nothing a cluster could settle (hosts outside the cluster, pods of the answer…):
         # say why, and do not create anything.
         if output == "json":
             _emit_json({**plan.to_json(), "exercise": plan.exercise_id, "nothing_to_verify": True})

@@ -5,6 +5,10 @@ cluster did what the model predicted, *differs* when it did not — the model
 being wrong is a bug worth reporting, and every differing cell says so — and
 is *not verifiable* when no probe could settle it (the reason comes from the
 plan, or the probe itself could not run).
+
+A lookup cell is one DNS name: `(search namespace or "", name, record type)`,
+compared as the set of records the model predicted against the set cluster
+DNS answered (addresses, or `CNAME target`; empty: no such name).
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ProbeKey = tuple[str, str, int, str]
+LookupKey = tuple[
+    str, str, str
+]  # (namespace whose search path completes the name or "", name, type)
 
 AGREE = "agree"
 DIFFER = "differ"
@@ -38,6 +45,14 @@ def _word(value: bool | None) -> str:
     if value is None:
         return "?"
     return "allowed" if value else "denied"
+
+
+def _records(values: tuple[str, ...] | None, names: Mapping[str, str]) -> str:
+    if values is None:
+        return "?"
+    if not values:
+        return "no such name"
+    return ", ".join(f"{names[v]} ({v})" if v in names else v for v in values)
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,9 @@ class Cell:
     def label(self) -> str:
         return f"{self.source} → {self.target}:{self.port}/{self.protocol}"
 
+    def meets_wanted(self) -> bool:
+        return self.observed == self.wanted
+
     def message(self) -> str:
         if self.status == DIFFER:
             return (
@@ -96,33 +114,104 @@ class Cell:
         return out
 
 
+@dataclass(frozen=True)
+class LookupCell:
+    """One DNS name: the records the model predicted beside those cluster DNS answered.
+
+    Values are canonical (`10.244.0.7`, `CNAME db.example.com`; `()` is no such
+    name); `names` says whose an address is (`data/db-0`), for people.
+    """
+
+    key: LookupKey
+    predicted: tuple[str, ...]
+    observed: tuple[str, ...] | None
+    status: str
+    reason: str = ""
+    wanted: tuple[str, ...] | None = None
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.key[1]
+
+    @property
+    def record(self) -> str:
+        return self.key[2]
+
+    def label(self) -> str:
+        where = f" (search path of {self.key[0]})" if self.key[0] else ""
+        return f"{self.record} {self.name}{where}"
+
+    def meets_wanted(self) -> bool:
+        return self.observed is not None and set(self.observed) == set(self.wanted or ())
+
+    def message(self) -> str:
+        if self.status == DIFFER:
+            return (
+                f"lookup {self.label()}: the model predicted "
+                f"{_records(self.predicted, self.names)}, cluster DNS answered "
+                f"{_records(self.observed, self.names)}. The offline model may be wrong here, "
+                f"a bug worth reporting: {REPORT_HOWTO}"
+            )
+        if self.status == UNVERIFIABLE:
+            return f"lookup {self.label()}: not verifiable: {self.reason}"
+        return f"lookup {self.label()}: {_records(self.observed, self.names)}, as predicted"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "search": self.key[0] or None,
+            "type": self.record,
+            "predicted": list(self.predicted),
+            "observed": None if self.observed is None else list(self.observed),
+            "status": self.status,
+        }
+        if self.wanted is not None:
+            out["wanted"] = list(self.wanted)
+        whose = {
+            v: self.names[v] for v in [*self.predicted, *(self.observed or ())] if v in self.names
+        }
+        if whose:
+            out["addresses"] = whose
+        if self.status != AGREE:
+            out["message"] = self.reason if self.status == UNVERIFIABLE else self.message()
+        return out
+
+
+AnyCell = Cell | LookupCell
+
+
 @dataclass
 class Comparison:
     cells: list[Cell] = field(default_factory=list)
+    lookups: list[LookupCell] = field(default_factory=list)
+
+    def _all(self) -> list[AnyCell]:
+        return [*self.cells, *self.lookups]
 
     @property
-    def agreeing(self) -> list[Cell]:
-        return [c for c in self.cells if c.status == AGREE]
+    def agreeing(self) -> list[AnyCell]:
+        return [c for c in self._all() if c.status == AGREE]
 
     @property
-    def differing(self) -> list[Cell]:
-        return [c for c in self.cells if c.status == DIFFER]
+    def differing(self) -> list[AnyCell]:
+        return [c for c in self._all() if c.status == DIFFER]
 
     @property
-    def unverifiable(self) -> list[Cell]:
-        return [c for c in self.cells if c.status == UNVERIFIABLE]
+    def unverifiable(self) -> list[AnyCell]:
+        return [c for c in self._all() if c.status == UNVERIFIABLE]
 
     @property
     def ok(self) -> bool:
         """The cluster agrees with the model on every cell it could verify."""
         return not self.differing
 
-    def wanted_cells(self) -> list[Cell]:
-        """Cells an exercise check names that the cluster settled."""
-        return [c for c in self.cells if c.wanted is not None and c.observed is not None]
+    def wanted_cells(self) -> list[AnyCell]:
+        """Cells (connections and names) an exercise check names that the cluster settled."""
+        return [c for c in self._all() if c.wanted is not None and c.observed is not None]
 
-    def wanted_failures(self) -> list[Cell]:
-        return [c for c in self.wanted_cells() if c.observed != c.wanted]
+    def wanted_failures(self) -> list[AnyCell]:
+        return [c for c in self.wanted_cells() if not c.meets_wanted()]
 
     def summary(self) -> str:
         parts = [
@@ -134,13 +223,24 @@ class Comparison:
 
     def report_message(self) -> str:
         """What to say when cells differ; empty when none does."""
-        n = len(self.differing)
-        if not n:
+        n = len([c for c in self.cells if c.status == DIFFER])
+        m = len([c for c in self.lookups if c.status == DIFFER])
+        if not n and not m:
             return ""
+        parts = []
+        if n:
+            parts.append(f"{n} connection{'s' * (n != 1)}")
+        if m:
+            parts.append(f"{m} DNS name{'s' * (m != 1)}")
+        proof = (
+            "The canary proved this cluster enforces policies"
+            if n
+            else "Cluster DNS answered otherwise than the model predicts"
+        )
         return (
-            f"The cluster and the offline model disagree on {n} connection{'s' * (n != 1)}. "
-            "The canary proved this cluster enforces policies, so the model may be wrong "
-            f"here: that is a bug worth reporting. To report it: {REPORT_HOWTO}."
+            f"The cluster and the offline model disagree on {' and '.join(parts)}. {proof}, "
+            "so the model may be wrong here: that is a bug worth reporting. To report it: "
+            f"{REPORT_HOWTO}."
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -149,6 +249,7 @@ class Comparison:
             "differ": len(self.differing),
             "not_verifiable": len(self.unverifiable),
             "cells": [c.to_json() for c in self.cells],
+            "lookups": [c.to_json() for c in self.lookups],
             **({"report": self.report_message()} if self.differing else {}),
         }
 
@@ -177,13 +278,33 @@ class Comparison:
                 if c.status == DIFFER:
                     row += "  ← differs: the model may be wrong"
                 lines.append(st(row.rstrip(), "differ" if c.status == DIFFER else "agree"))
-        else:
+        elif self.cells or not self.lookups:
             lines.append("no connection could be probed")
+        asked = [c for c in self.lookups if c.status != UNVERIFIABLE]
+        if asked:
+            if probed:
+                lines.append("")
+            w_name = max(len("DNS name"), *(len(c.label()) for c in asked))
+            head = f"  {'DNS name':<{w_name}}  predicted → observed"
+            lines.append(st(head, "heading"))
+            for c in asked:
+                mark = "≠" if c.status == DIFFER else " "
+                row = (
+                    f"{mark} {c.label():<{w_name}}  {_records(c.predicted, c.names)} → "
+                    f"{_records(c.observed, c.names)}"
+                )
+                if c.wanted is not None and c.meets_wanted():
+                    row += "  (as the exercise wants)"
+                elif c.wanted is not None:
+                    row += f"  (the exercise wants {_records(c.wanted, c.names)})"
+                if c.status == DIFFER:
+                    row += "  ← differs: the model may be wrong"
+                lines.append(st(row, "differ" if c.status == DIFFER else "agree"))
         unverifiable = self.unverifiable
         if unverifiable:
             lines.append("")
             lines.append(st(f"not verifiable ({len(unverifiable)}):", "heading"))
-            groups: dict[str, list[Cell]] = {}
+            groups: dict[str, list[AnyCell]] = {}
             for c in unverifiable:
                 general = c.reason.split(": ", 1)[1] if ": " in c.reason else c.reason
                 groups.setdefault(general, []).append(c)
@@ -193,22 +314,61 @@ class Comparison:
                 shown = cells if all_unverifiable or len(cells) <= 3 else named[:10]
                 for c in shown:
                     subject = c.reason.split(": ", 1)[0] if ": " in c.reason else ""
-                    extra = f"  [{subject}]" if subject and subject not in c.label() else ""
+                    # no square brackets: the app shows this text with markup on
+                    extra = f"  ({subject})" if subject and subject not in c.label() else ""
                     lines.append(st(f"    {c.label()}{extra}", "dim"))
         wanted = self.wanted_cells()
         if wanted:
             failures = self.wanted_failures()
+            counts = []
+            for kind, noun in ((Cell, "connections"), (LookupCell, "DNS names")):
+                total = [c for c in wanted if isinstance(c, kind)]
+                if total:
+                    good = len([c for c in total if c not in failures])
+                    counts.append(f"{good} of the {len(total)} {noun}")
             lines.append("")
             lines.append(
-                f"On the cluster your answer does what the exercise asks for "
-                f"{len(wanted) - len(failures)} of the {len(wanted)} connections its checks name "
-                "that could be probed."
+                f"On the cluster your answer does what the exercise asks for {' and '.join(counts)} "
+                "its checks name that could be probed."
             )
         lines.append("")
         lines.append(st(self.summary(), "differ" if self.differing else "agree"))
         if self.differing:
             lines.append(self.report_message())
         return "\n".join(lines)
+
+
+def compare_lookups(
+    predicted: Mapping[LookupKey, tuple[str, ...]],
+    observed: Mapping[LookupKey, tuple[str, ...] | None],
+    reasons: Mapping[LookupKey, str] | None = None,
+    wanted: Mapping[LookupKey, tuple[str, ...]] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[LookupCell]:
+    """Judge every predicted name against cluster DNS's answer, as sets of records.
+
+    `predicted` and `wanted` hold canonical values (the cluster's addresses, not the
+    scenario's); a name with no observation, or an observation of None, is not
+    verifiable, with its reason from `reasons`.
+    """
+    reasons = reasons or {}
+    wanted = wanted or {}
+    names = dict(names or {})
+    cells = []
+    for key, expect in predicted.items():
+        expect = tuple(sorted(expect))
+        want = tuple(sorted(wanted[key])) if key in wanted else None
+        seen = observed.get(key)
+        if seen is None:
+            reason = reasons.get(key) or (
+                "the lookup could not run" if key in observed else "not looked up"
+            )
+            cells.append(LookupCell(key, expect, None, UNVERIFIABLE, reason, want, names))
+            continue
+        seen = tuple(sorted(seen))
+        status = AGREE if set(seen) == set(expect) else DIFFER
+        cells.append(LookupCell(key, expect, seen, status, "", want, names))
+    return cells
 
 
 def compare(

@@ -10,8 +10,18 @@ manifests. Everything carries `app.kubernetes.io/managed-by: k8slearn`.
 
 **Probes.** Every connection the exercise's `connectivity` checks name and, for
 `reachability: solution`, the whole truth table on the grader's probe ports;
-Services are reached by DNS name and by ClusterIP, and NodePorts from the node.
-Each probe expects what the offline model predicts for *this answer*.
+Services are reached by DNS name and by ClusterIP, and NodePorts from the node;
+a headless Service's backends are also reached one by one at their pod IPs
+(its name resolves to all of them, so one connection proves nothing). Each
+probe expects what the offline model predicts for *this answer*.
+
+**DNS lookups** (see `lookups`). The names an exercise's `lookup` checks ask,
+and for the ExternalName and headless Services its checks name: the alias's
+CNAME, the headless Service's A records (its ready members, every member with
+`publishNotReadyAddresses`, the addresses of EndpointSlices written for it),
+each member's own name (`<hostname>.<service>…`), and "no such name" wherever
+the model says a name does not resolve. Each expects what the model's cluster
+DNS answers for this answer.
 
 **Not verifiable.** A cell goes to `unverifiable` with its reason when a real
 probe could not tell the policies apart from something else: a host outside
@@ -38,9 +48,22 @@ from k8slearn.cluster import (
     HELPER_NAMESPACE,
     MANAGED_BY_KEY,
 )
+from k8slearn.cluster.lookups import (
+    Lookup,
+    cluster_differs,
+    is_absolute,
+    name_parts,
+    not_ours,
+    queries_for,
+    service_of,
+    shown,
+    symbolic,
+    wanted_values,
+)
 from k8slearn.cluster.safety import with_label
 from k8slearn.grading.grader import ExerciseError, Grader
 from k8slearn.manifests.validate import Manifest, validate_text
+from k8slearn.model import dns as model_dns
 from k8slearn.model.reachability import PortKey
 from k8slearn.model.scenario import NAME_LABEL, ContainerPort, External, Pod, Scenario, namespace
 from k8slearn.model.world import World
@@ -93,7 +116,8 @@ class Probe:
     `via` says how it is reached (`pod`, `dns`, `clusterip`, `nodeport`), `ref`
     names the pod or Service aimed at. `wanted` is what the exercise's
     connectivity check asks, when one names this cell. `reason` is set on
-    cells that cannot be verified.
+    cells that cannot be verified. `backend_of` names the headless Service
+    whose backend this pod probe reaches directly.
     """
 
     source: str
@@ -105,6 +129,7 @@ class Probe:
     ref: str = ""
     wanted: bool | None = None
     reason: str = ""
+    backend_of: str = ""
 
     @property
     def key(self) -> ProbeKey:
@@ -115,13 +140,16 @@ class Probe:
         return f"{self.source} → {self.target}:{self.port}{proto}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "from": self.source,
             "to": self.target,
             "port": self.port,
             "protocol": self.protocol,
             "expect": self.expect,
         }
+        if self.backend_of:
+            out["backend_of"] = self.backend_of
+        return out
 
 
 @dataclass
@@ -156,6 +184,8 @@ class Plan:
     stand_ins: list[str] = field(
         default_factory=list
     )  # scenario kube-system pods CoreDNS stands for
+    lookups: list[Lookup] = field(default_factory=list)  # DNS names to ask, with dig
+    unverifiable_lookups: list[Lookup] = field(default_factory=list)
     _planner: _Planner | None = field(default=None, repr=False)
 
     @property
@@ -187,7 +217,25 @@ class Plan:
             "objects": copy.deepcopy(self.objects),
             "probes": [p.to_json() for p in self.probes],
             "not_verifiable": [{**p.to_json(), "reason": p.reason} for p in self.unverifiable],
+            "lookups": [lk.to_json() for lk in self.lookups],
+            "lookups_not_verifiable": [
+                {**lk.to_json(), "reason": lk.reason} for lk in self.unverifiable_lookups
+            ],
         }
+
+    def recheck_lookups(self, facts: ClusterFacts) -> tuple[list[Lookup], list[Lookup]]:
+        """Split the lookups into (still verifiable, now not) given what the cluster has."""
+        if self._planner is None:
+            return list(self.lookups), []
+        cluster = self._planner.predictor(facts)
+        keep, moved = [], []
+        for lk in self.lookups:
+            reason = self._planner.lookup_cluster_reason(lk, cluster, facts)
+            if reason:
+                moved.append(replace(lk, reason=reason))
+            else:
+                keep.append(lk)
+        return keep, moved
 
     def recheck(self, facts: ClusterFacts) -> tuple[list[Probe], list[Probe]]:
         """Split the probes into (still verifiable, now not) given what the cluster has."""
@@ -206,7 +254,8 @@ class Plan:
     def describe(self) -> list[str]:
         """The plan as lines of text: objects by kind and name, then the probes."""
         lines = [
-            f"verify {self.exercise_id}: {len(self.objects)} objects, {len(self.probes)} probes"
+            f"verify {self.exercise_id}: {len(self.objects)} objects, {len(self.probes)} probes, "
+            f"{len(self.lookups)} DNS lookups"
         ]
         lines.append("")
         lines.append("objects (all labelled app.kubernetes.io/managed-by=k8slearn):")
@@ -219,13 +268,26 @@ class Plan:
         width = max((len(p.label()) for p in self.probes), default=0)
         for p in self.probes:
             verdict = "allowed" if p.expect else "denied"
-            lines.append(f"  {p.label():<{width}}  expect {verdict}")
+            extra = f"  (a backend of headless svc:{p.backend_of})" if p.backend_of else ""
+            lines.append(f"  {p.label():<{width}}  expect {verdict}{extra}".rstrip())
         if not self.probes:
             lines.append("  none")
-        if self.unverifiable:
+        if self.lookups:
             lines.append("")
-            lines.append(f"not verifiable on a cluster ({len(self.unverifiable)}):")
-            for reason, cells in group_by_reason(self.unverifiable):
+            lines.append(
+                f"DNS lookups with dig in {CLIENT_KEY} (expect: what the offline model's cluster "
+                "DNS answers):"
+            )
+            width = max(len(lk.label()) for lk in self.lookups)
+            for lk in self.lookups:
+                lines.append(f"  {lk.label():<{width}}  expect {shown(lk.expect)}")
+                if lk.asking:
+                    lines.append(f"    asks {', '.join(lk.queries)}")
+        not_verifiable = [*self.unverifiable, *self.unverifiable_lookups]
+        if not_verifiable:
+            lines.append("")
+            lines.append(f"not verifiable on a cluster ({len(not_verifiable)}):")
+            for reason, cells in group_by_reason(not_verifiable):
                 lines.append(f"  {reason}")
                 for p in cells[:3]:
                     lines.append(f"    {p.label()}")
@@ -236,10 +298,10 @@ class Plan:
         return lines
 
 
-def group_by_reason(cells: Iterable[Probe]) -> list[tuple[str, list[Probe]]]:
-    """Cells grouped by their reason, in first-seen order; the reasons name a cell's pods,
-    so grouping is by the reason's general part (before the first colon)."""
-    groups: dict[str, list[Probe]] = {}
+def group_by_reason(cells: Iterable[Any]) -> list[tuple[str, list[Any]]]:
+    """Cells (probes or lookups) grouped by their reason, in first-seen order; the reasons
+    name a cell's pods, so grouping is by the reason's general part (after the first colon)."""
+    groups: dict[str, list[Any]] = {}
     for p in cells:
         groups.setdefault(general_reason(p.reason), []).append(p)
     return list(groups.items())
@@ -408,7 +470,7 @@ class _Predictor:
         if svc.type == "ExternalName":
             return False, (
                 f"svc:{key} (an alias for {svc.external_name}): an ExternalName Service is only "
-                "a DNS alias for a name outside the cluster"
+                "a DNS alias for a name outside the cluster (a DNS lookup checks its CNAME)"
             )
         reach = self.world.reach_service(src, key, port, protocol)
         dns = via != "dns" or self.dns_ok(src)
@@ -438,6 +500,12 @@ class _Predictor:
         if any(answers) and not all(answers):
             yes = [b.key for (b, _, _), a in zip(reach.backends, answers, strict=True) if a]
             no = [b.key for (b, _, _), a in zip(reach.backends, answers, strict=True) if not a]
+            if svc.headless:
+                return raw, (
+                    f"svc:{key} ({', '.join(yes)} would answer, {', '.join(no)} would not): a "
+                    "headless Service's name resolves to every backend and the client connects "
+                    "to one of them, so one probe proves nothing (each backend is probed directly)"
+                )
             return raw, (
                 f"svc:{key} ({', '.join(yes)} would answer, {', '.join(no)} would not): "
                 "kube-proxy sends each connection to one backend, so one probe proves nothing"
@@ -479,6 +547,41 @@ class _Predictor:
                 "each connection to one backend, so one probe proves nothing"
             )
         return all(answers), ""
+
+    def lookup(
+        self, name: str, asking: str, verify_pods: set[str]
+    ) -> tuple[str, tuple[str, ...], str]:
+        """What the model's cluster DNS answers for `name` asked by verify's client along the
+        search path of namespace `asking`: (record type, symbolic values, why not verifiable)."""
+        index = self.world.services
+        answer = model_dns.resolve(index, name, asking or "default")
+        record = "CNAME" if answer is not None and answer.record == "CNAME" else "A"
+        expect, problem = symbolic(index, answer, verify_pods)
+        if self.dns_key is None:
+            return record, expect, f"{name}: no CoreDNS pod was found to answer the lookup"
+        if not self.dns_ok(CLIENT_KEY):
+            blocked = (
+                f"{CLIENT_KEY}: the policies stop it from reaching cluster DNS, so a lookup "
+                "would only time out"
+            )
+            return record, expect, blocked
+        if problem:
+            return record, expect, problem
+        for query in queries_for(name, asking):
+            why = cluster_differs(index, query)
+            if why:
+                return record, expect, why
+            svc = service_of(index, query)
+            parts = name_parts(query)
+            if svc is not None and parts is not None and (svc.headless or len(parts) == 3):
+                stranger = next(
+                    (p for p in index.selected_pods(svc) if p.key not in verify_pods), None
+                )
+                if stranger is not None:
+                    return record, expect, not_ours(query.rstrip("."), svc, stranger)
+            if model_dns.resolve(index, query, asking or "default") is not None:
+                break  # the candidates after the one that answers are never asked
+        return record, expect, ""
 
     def verdict(self, probe: Probe) -> Verdict | None:
         if probe.via == "pod":
@@ -527,6 +630,12 @@ class _Planner:
             and dns_matches(p.labels, DNS_LABELS)
         ]
         self.routing = [m for m in manifests if m.kind in ROUTING_KINDS]
+        # The scenario's pods verify creates itself (and so knows the addresses of).
+        self.verify_pods = {
+            p.key
+            for p in world.scenario.pods
+            if p.namespace != "kube-system" and p.key not in self.answer_pods
+        }
         self.notes: list[str] = []
         self.model = self._model_predictor()
         self.default_cluster = self.predictor(ClusterFacts())
@@ -672,6 +781,89 @@ class _Planner:
             return f"{probe.label()}: on the cluster the model says {now}, not {was}, because {why}"
         return ""
 
+    def lookup_cluster_reason(
+        self, lookup: Lookup, cluster: _Predictor, facts: ClusterFacts | None = None
+    ) -> str:
+        """Why the cluster cannot verify `lookup` (its own reason, or a changed answer)."""
+        record, expect, reason = cluster.lookup(lookup.name, lookup.asking, self.verify_pods)
+        if reason:
+            return reason
+        if (record, expect) != (lookup.record, lookup.expect):
+            notes = self.cluster_notes(facts or ClusterFacts())
+            why = "; ".join(notes) if notes else "the cluster cannot reproduce the scenario exactly"
+            return (
+                f"{lookup.label()}: on the cluster the model expects {shown(expect)}, not "
+                f"{shown(lookup.expect)}, because {why}"
+            )
+        return ""
+
+    # -- DNS lookups -----------------------------------------------------------------------------
+
+    def _services_named(self) -> list[str]:
+        """The Services the exercise's checks name, in order: `service` checks, then the
+        `svc:` targets of `connectivity` checks."""
+        keys: list[str] = []
+        for check in self.exercise.expect:
+            if "service" in check:
+                keys.append(check["service"])
+            for entry in check.get("connectivity") or []:
+                if entry["to"].startswith("svc:"):
+                    keys.append(entry["to"][4:])
+        return list(dict.fromkeys(keys))
+
+    def _names_of(self, key: str) -> list[str]:
+        """The names worth asking for one Service: its own for an ExternalName alias, a
+        headless Service or a missing one (no such name), then every name `<hostname>.<svc>`
+        a pod of its namespace or one of its EndpointSlices claims."""
+        ns, _, name = key.partition("/")
+        svc = self.world.services.get(key)
+        fqdn = f"{name}.{ns}{model_dns.SUFFIX}"
+        out = []
+        if svc is None or svc.type == "ExternalName" or svc.headless:
+            out.append(fqdn)
+        hosts = [
+            p.hostname
+            for p in self.world.scenario.pods
+            if p.namespace == ns and p.hostname and p.subdomain == name
+        ]
+        if svc is not None:
+            hosts += [
+                e.hostname
+                for s in self.world.services.slices(svc)
+                for e in s.endpoints
+                if e.hostname
+            ]
+        out += [f"{h}.{fqdn}" for h in dict.fromkeys(hosts)]
+        return out
+
+    def lookups(self) -> list[Lookup]:
+        items: list[tuple[str, str, tuple[str, ...] | None, str]] = []
+        scenario_pods = {p.key for p in self.world.scenario.pods}
+        for check in self.exercise.expect:
+            if "lookup" not in check:
+                continue
+            name = str(check["lookup"])
+            asking = "" if is_absolute(name) else str(check.get("from", "default"))
+            wanted = wanted_values(check.get("resolves_to") or [], scenario_pods)
+            items.append(
+                (name.strip().rstrip(".") if not asking else name.strip(), asking, wanted, "lookup")
+            )
+        for key in self._services_named():
+            items += [(name, "", None, f"svc:{key}") for name in self._names_of(key)]
+        merged: dict[tuple[str, str], Lookup] = {}
+        for name, asking, wanted, subject in items:
+            record, expect, reason = self.model.lookup(name, asking, self.verify_pods)
+            lookup = Lookup(CLIENT_KEY, name, asking, record, expect, wanted, reason, subject)
+            if not reason:
+                reason = self.lookup_cluster_reason(lookup, self.default_cluster)
+                lookup = replace(lookup, reason=reason)
+            first = merged.get((tuple(lookup.queries), record))
+            if first is None:
+                merged[(tuple(lookup.queries), record)] = lookup
+            elif first.wanted is None and wanted is not None:
+                merged[(tuple(lookup.queries), record)] = replace(first, wanted=wanted)
+        return list(merged.values())
+
     # -- cells ---------------------------------------------------------------------------------
 
     def _target(self, via: str, ref: str) -> str:
@@ -710,6 +902,24 @@ class _Planner:
             out.append(node)
         return out
 
+    def _backend_cells(self, source: str, key: str, port: int, protocol: str) -> list[Probe]:
+        """A headless Service's backends, each probed at its pod IP on its target port: the
+        name resolves to all of them and a client picks one, so only this settles each."""
+        svc = self.world.services.get(key)
+        if svc is None or not svc.headless:
+            return []
+        out = []
+        for sp in svc.ports:
+            if (sp.port, sp.protocol) != (port, protocol):
+                continue
+            for backend in self.world.services.endpoints(svc, sp):
+                if not isinstance(backend.target, Pod):
+                    continue  # an address outside the cluster: nothing a probe could settle
+                cell = self._cell("pod", source, backend.target.key, backend.port, protocol, None)
+                if cell is not None:
+                    out.append(replace(cell, backend_of=key))
+        return out
+
     def _client_for(self, key: str, ports: list[PortKey]) -> str:
         """A pod to try a Service from: not one of its backends, its own namespace first,
         one the model lets through when there is one."""
@@ -738,6 +948,7 @@ class _Planner:
                 wanted = entry.get("allowed")
                 if dst.startswith("svc:"):
                     cells.extend(self._service_cells(src, dst[4:], port, protocol, wanted))
+                    cells.extend(self._backend_cells(src, dst[4:], port, protocol))
                 else:
                     cell = self._cell("pod", src, dst, port, protocol, wanted)
                     if cell is not None:
@@ -758,6 +969,7 @@ class _Planner:
             client = self._client_for(key, ports)
             for port, protocol in ports:
                 cells.extend(self._service_cells(client, key, port, protocol, None))
+                cells.extend(self._backend_cells(client, key, port, protocol))
         if any("reachability" in check for check in self.exercise.expect):
             ports = self.grader.probe_ports()
             table = self.world.table(ports)
@@ -878,7 +1090,14 @@ class _Planner:
                     "exec": {"command": ["/bin/false"]},
                     "periodSeconds": 5,
                 }
-            out.append(self.pod_object(pod, containers))
+            # A pod's own DNS name (`<hostname>.<subdomain>…`, a StatefulSet's pods have one)
+            # comes from these two fields.
+            naming = {
+                field_name: value
+                for field_name, value in (("hostname", pod.hostname), ("subdomain", pod.subdomain))
+                if value
+            }
+            out.append(self.pod_object(pod, containers, naming))
         return out
 
     def helper_objects(self, node_prober: bool) -> list[dict[str, Any]]:
@@ -955,6 +1174,7 @@ class _Planner:
         cells = self.cells()
         probes = [c for c in cells if not c.reason]
         unverifiable = [c for c in cells if c.reason]
+        lookups = self.lookups()
         answer = self.answer_objects()
         node_prober = any(p.via == "nodeport" for p in probes)
         helpers = self.helper_objects(node_prober)
@@ -985,5 +1205,7 @@ class _Planner:
             notes=list(self.notes),
             containers=containers,
             stand_ins=list(self.stand_ins),
+            lookups=[lk for lk in lookups if not lk.reason],
+            unverifiable_lookups=[lk for lk in lookups if lk.reason],
             _planner=self,
         )

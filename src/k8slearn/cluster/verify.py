@@ -14,8 +14,9 @@ bar) and `on_log(message)` (for a log), and each cancellable through a
    to grade, saying why;
 6. **apply** the learner's objects, wait a few seconds (enforcement starts
    asynchronously), then **probe** from inside the source pods with `agnhost
-   connect` (several in parallel, each with a short timeout), re-probing once
-   every cell that looks wrong;
+   connect` (several in parallel, each with a short timeout) and **ask** the
+   plan's DNS names with `dig` from verify's client, re-probing once every cell
+   that looks wrong (a name only after CoreDNS's cache has expired);
 7. **clean up** — always (success, failure, Ctrl-C, cancel), deleting only
    objects that carry `app.kubernetes.io/managed-by=k8slearn`.
 
@@ -36,7 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from k8slearn.cluster import BUILTIN_NAMESPACES, HELPER_NAMESPACE, MANAGED_BY_SELECTOR
-from k8slearn.cluster.compare import Comparison, compare
+from k8slearn.cluster.compare import Comparison, compare, compare_lookups
+from k8slearn.cluster.lookups import DigUnclear, Lookup, LookupKey, dig_argv, read_answer
 from k8slearn.cluster.plan import (
     AGNHOST_IMAGE,
     CANARY_PORT,
@@ -48,7 +50,6 @@ from k8slearn.cluster.plan import (
     ClusterFacts,
     Plan,
     Probe,
-    ProbeKey,
 )
 from k8slearn.cluster.safety import (
     NamespaceState,
@@ -125,6 +126,9 @@ class Settings:
     exec_timeout: float = 25.0  # a blocked DNS lookup alone takes ~10s
     workers: int = 8
     retry_delay: float = 3.0
+    # CoreDNS in kind caches answers, "no such name" included, for up to 30 seconds (`cache 30`):
+    # a name that looks wrong is asked again only once that has run out.
+    dns_retry_delay: float = 31.0
     cleanup_wait: float = 60.0
     api_timeout: float = 15.0
     poll: float = 1.0
@@ -236,7 +240,7 @@ class Runner:
         self._on_log = on_log
         self.cancel = cancel
         self.result = VerifyResult(plan.exercise_id)
-        self.total = len(STEPS) + len(plan.probes)
+        self.total = len(STEPS) + len(plan.probes) + len(plan.lookups)
         self.done = 0
         self.touched = False  # set before the first object is created
         self.pods: dict[str, PodInfo] = {}
@@ -642,10 +646,57 @@ class Runner:
             return False, res.output.strip()
         return None, f"the probe failed to run (exit {res.code}): {res.output.strip()[:200]}"
 
+    def concrete(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        """A lookup's symbolic values with the addresses the cluster gave out."""
+        out = []
+        for v in values:
+            if v.startswith("pod:"):
+                ip = self.facts.pod_ips.get(v[4:])
+                if not ip:
+                    raise LookupError(f"{v[4:]} has no IP")
+                out.append(ip)
+            elif v.startswith("clusterip:"):
+                spec = self.services.get(v[10:]) or {}
+                ip = spec.get("clusterIP")
+                if not ip or ip == "None":
+                    raise LookupError(f"svc:{v[10:]} got no ClusterIP on the cluster")
+                out.append(ip)
+            else:
+                out.append(v)
+        return tuple(sorted(out))
+
+    def address_names(self) -> dict[str, str]:
+        """Whose each address is, to show next to it."""
+        names = {ip: key for key, ip in self.facts.pod_ips.items()}
+        for key, spec in self.services.items():
+            ip = spec.get("clusterIP")
+            if ip and ip != "None":
+                names[ip] = f"ClusterIP of svc:{key}"
+        return names
+
+    def ask(self, lookup: Lookup) -> tuple[tuple[str, ...] | None, str]:
+        """Ask cluster DNS with dig from the lookup's pod; None when the answer is unclear."""
+        container = self.plan.containers.get(lookup.source, "probe")
+        ns, _, name = lookup.source.partition("/")
+        argv = dig_argv(lookup.queries, lookup.record)
+        res = self.cluster.exec(ns, name, container, argv, self.settings.exec_timeout)
+        if res.code is None:
+            return None, res.output
+        try:
+            return read_answer(res.output, lookup.queries, lookup.record, res.code), ""
+        except DigUnclear as exc:
+            return None, str(exc)
+
     def _run_probes(
-        self, probes: list[Probe], label: str, count: bool
-    ) -> dict[ProbeKey, tuple[bool | None, str]]:
-        out: dict[ProbeKey, tuple[bool | None, str]] = {}
+        self,
+        probes: list[Any],
+        label: str,
+        count: bool,
+        observe: Callable[[Any], tuple[Any, str]] | None = None,
+    ) -> dict[Any, tuple[Any, str]]:
+        """Run `observe` (a connection probe by default) on each item, several at a time."""
+        observe = observe or self.observe
+        out: dict[Any, tuple[Any, str]] = {}
         if not probes:
             return out
         pool = cf.ThreadPoolExecutor(
@@ -660,7 +711,7 @@ class Runner:
             + min(30.0, 4 * self.settings.exec_timeout)
         )
         try:
-            futures = {pool.submit(self.observe, p): p for p in probes}
+            futures = {pool.submit(observe, p): p for p in probes}
             pending = set(futures)
             finished = 0
             while pending:
@@ -693,13 +744,40 @@ class Runner:
             reasons[p.key] = p.reason
             self.log(f"not verifiable: {p.reason}")
             self.done += 1
-        self.log(f"probing {len(probes)} connection(s), {self.settings.workers} at a time")
+        lookups, expected, lookup_reasons = self._lookups_to_ask()
+        asking = f" and asking {len(lookups)} DNS name(s)" if lookups else ""
+        self.log(f"probing {len(probes)} connection(s){asking}, {self.settings.workers} at a time")
         observed = self._run_probes(probes, "probe", count=True)
+        answers = self._run_probes(lookups, "lookup", count=True, observe=self.ask)
         wrong = [p for p in probes if observed[p.key][0] != p.expect]
-        if wrong:
-            self.log(f"re-probing {len(wrong)} cell(s) that looked wrong (enforcement can lag)")
-            self.sleep(self.settings.retry_delay)
+        odd = [lk for lk in lookups if not _same(answers[lk.key][0], expected[lk.key])]
+        if wrong or odd:
+            delay = max(
+                self.settings.retry_delay if wrong else 0.0,
+                self.settings.dns_retry_delay if odd else 0.0,
+            )
+            what = [f"{len(wrong)} cell(s)"] if wrong else []
+            why = ["enforcement can lag"] if wrong else []
+            if odd:
+                what.append(f"{len(odd)} DNS name(s)")
+                why.append("CoreDNS caches answers for up to 30s")
+            self.log(
+                f"re-checking {' and '.join(what)} that looked wrong in {delay:g}s "
+                f"({'; '.join(why)})"
+            )
+            self.sleep(delay)
             observed.update(self._run_probes(wrong, "re-probe", count=False))
+            answers.update(self._run_probes(odd, "re-ask", count=False, observe=self.ask))
+        for lk in lookups:
+            seen, detail = answers[lk.key]
+            if seen is None:
+                lookup_reasons[lk.key] = f"{lk.label()}: the lookup could not run ({detail})"
+            elif not _same(seen, expected[lk.key]):
+                predicted = ", ".join(expected[lk.key]) or "no such name"
+                answered = ", ".join(seen) or "no such name"
+                self.log(
+                    f"differs: lookup {lk.label()}: predicted {predicted}, answered {answered}"
+                )
         for p in probes:
             seen, detail = observed[p.key]
             if seen is None:
@@ -714,6 +792,50 @@ class Runner:
             reasons,
             self.plan.wanted(),
         )
+        self.result.comparison.lookups = compare_lookups(
+            expected,
+            {k: v[0] for k, v in answers.items()},
+            lookup_reasons,
+            self._lookup_wanted(),
+            self.address_names(),
+        )
+
+    def _lookups_to_ask(
+        self,
+    ) -> tuple[list[Lookup], dict[LookupKey, tuple[str, ...]], dict[LookupKey, str]]:
+        """The plan's lookups the cluster can still settle, each name's expected answer with
+        the cluster's addresses (or the plan's symbols, for the rest), and the reasons."""
+        keep, moved = self.plan.recheck_lookups(self.facts)
+        expected: dict[LookupKey, tuple[str, ...]] = {}
+        reasons: dict[LookupKey, str] = {}
+        for lk in [*self.plan.unverifiable_lookups, *moved]:
+            expected[lk.key] = tuple(_symbol_shown(v) for v in lk.expect)
+            reasons[lk.key] = lk.reason
+        for lk in moved:
+            self.log(f"not verifiable: {lk.reason}")
+            self.done += 1
+        asked = []
+        for lk in keep:
+            try:
+                expected[lk.key] = self.concrete(lk.expect)
+            except LookupError as exc:
+                expected[lk.key] = tuple(_symbol_shown(v) for v in lk.expect)
+                reasons[lk.key] = f"{lk.label()}: {exc}"
+                self.done += 1
+                continue
+            asked.append(lk)
+        return asked, expected, reasons
+
+    def _lookup_wanted(self) -> dict[LookupKey, tuple[str, ...]]:
+        out = {}
+        for lk in [*self.plan.lookups, *self.plan.unverifiable_lookups]:
+            if lk.wanted is None:
+                continue
+            try:
+                out[lk.key] = self.concrete(lk.wanted)
+            except LookupError:
+                continue  # a pod the cluster does not have: nothing to hold the answer to
+        return out
 
     # -- clean-up ----------------------------------------------------------------------------------
 
@@ -770,6 +892,19 @@ class Runner:
             self.log(f"deleted {ref}")
         except (ApiError, VerifyError) as exc:
             problems.append(f"{ref}: {exc}")
+
+
+def _same(seen: tuple[str, ...] | None, expected: tuple[str, ...]) -> bool:
+    return seen is not None and set(seen) == set(expected)
+
+
+def _symbol_shown(value: str) -> str:
+    """A symbolic value of the plan as people read it, where no address replaces it."""
+    if value.startswith("pod:"):
+        return value[4:]
+    if value.startswith("clusterip:"):
+        return f"ClusterIP of svc:{value[10:]}"
+    return value
 
 
 def agnhost_connect(host: str, port: int, protocol: str, timeout: int) -> list[str]:
@@ -878,6 +1013,9 @@ class KubeCluster:
         "Service": ("CoreV1Api", "read_namespaced_service"),
         "NetworkPolicy": ("NetworkingV1Api", "read_namespaced_network_policy"),
         "Deployment": ("AppsV1Api", "read_namespaced_deployment"),
+        "StatefulSet": ("AppsV1Api", "read_namespaced_stateful_set"),
+        "EndpointSlice": ("DiscoveryV1Api", "read_namespaced_endpoint_slice"),
+        "Endpoints": ("CoreV1Api", "read_namespaced_endpoints"),
     }
 
     def _method(self, kind: str, verb: str):
@@ -910,10 +1048,11 @@ class KubeCluster:
         return dict(obj.metadata.labels or {})
 
     def list_managed(self) -> list[tuple[ObjectRef, dict[str, str]]]:
-        core, net, apps = (
+        core, net, apps, discovery = (
             self._api("CoreV1Api"),
             self._api("NetworkingV1Api"),
             self._api("AppsV1Api"),
+            self._api("DiscoveryV1Api"),
         )
         out: list[tuple[ObjectRef, dict[str, str]]] = []
         listings = [
@@ -922,6 +1061,9 @@ class KubeCluster:
             ("Service", core.list_service_for_all_namespaces),
             ("NetworkPolicy", net.list_network_policy_for_all_namespaces),
             ("Deployment", apps.list_deployment_for_all_namespaces),
+            ("StatefulSet", apps.list_stateful_set_for_all_namespaces),
+            ("EndpointSlice", discovery.list_endpoint_slice_for_all_namespaces),
+            ("Endpoints", core.list_endpoints_for_all_namespaces),
         ]
         for kind, fn in listings:
             for item in self._call(fn, label_selector=MANAGED_BY_SELECTOR).items:
@@ -948,6 +1090,9 @@ class KubeCluster:
         "Service": "V1Service",
         "NetworkPolicy": "V1NetworkPolicy",
         "Deployment": "V1Deployment",
+        "StatefulSet": "V1StatefulSet",
+        "EndpointSlice": "V1EndpointSlice",
+        "Endpoints": "V1Endpoints",
     }
 
     def _body(self, kind: str, obj: dict[str, Any]) -> Any:
