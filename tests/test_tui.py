@@ -350,11 +350,11 @@ async def test_predict_screen_toggle_and_check(library, store):
         screen = app.screen
         task = screen.prediction
         table = screen.query_one("#predict")
-        # mark exactly the allowed cells, then check
+        # mark exactly the allowed cells, then check (sources are row labels, not a column)
         for r, s in enumerate(task.sources):
             for c, t in enumerate(task.targets):
                 if task.actual(s, t):
-                    table.move_cursor(row=r, column=c + 1)
+                    table.move_cursor(row=r, column=c)
                     await pilot.press("space")
         await pilot.press("f5")
         await pilot.pause()
@@ -384,7 +384,7 @@ async def test_f6_runs_the_verifier_with_progress_and_result(library, store, mon
         class comparison:
             @staticmethod
             def render():
-                return "all 4 probes agree with the model"
+                return "all 4 probes agree with the model [shop/web → shop/api:80]"
 
     def fake_run(plan, on_step, on_log, cancel):
         on_log("created namespace shop")
@@ -401,7 +401,9 @@ async def test_f6_runs_the_verifier_with_progress_and_result(library, store, mon
         await settle(app, pilot)
         await settle(app, pilot)
         assert isinstance(app.screen, VerifyScreen)
-        assert "Cluster agrees" in str(app.screen.query_one("#verify-result").render())
+        result = str(app.screen.query_one("#verify-result").render())
+        assert "Cluster agrees" in result
+        assert "[shop/web → shop/api:80]" in result  # brackets in the comparison are text
         assert app.screen.query_one("#verify-progress").progress == 3
         await pilot.press("escape")
         await pilot.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,7 +53,7 @@ class VerifyScreen(ModalScreen[None]):
         try:
             plan = plan_verification(self.exercise, self.answer)
         except PlanError as exc:
-            call(self._done, f"[red]Cannot verify:[/] {exc}")
+            call(self._done, f"[red]Cannot verify:[/] {escape(str(exc))}")
             return
         try:
             result = run_verification(
@@ -62,16 +63,17 @@ class VerifyScreen(ModalScreen[None]):
                 cancel=self.cancel_event,
             )
         except VerifyError as exc:
-            call(self._done, f"[red]Not verified:[/] {exc}")
+            call(self._done, f"[red]Not verified:[/] {escape(str(exc))}")
             return
         except Exception as exc:  # an API error the verifier did not expect: say it, never crash
-            call(self._done, f"[red]Verification failed:[/] {exc}")
+            call(self._done, f"[red]Verification failed:[/] {escape(str(exc))}")
             return
         verdict = "[green]Cluster agrees[/]" if result.passed else "[red]Differences found[/]"
-        call(self._done, f"{verdict}\n{result.comparison.render()}")
+        # What the cluster and the model say is text: `[...]` in it is not markup.
+        call(self._done, f"{verdict}\n{escape(result.comparison.render())}")
 
     def _step(self, step: str, done: int, total: int) -> None:
-        self.query_one("#verify-step", Static).update(step)
+        self.query_one("#verify-step", Static).update(escape(step))
         self.query_one("#verify-progress", ProgressBar).update(total=total, progress=done)
 
     def _log(self, line: str) -> None:
