@@ -384,7 +384,7 @@ async def test_f6_runs_the_verifier_with_progress_and_result(library, store, mon
         class comparison:
             @staticmethod
             def render():
-                return "all 4 probes agree with the model [shop/web → shop/api:80]"
+                return "all 4 probes agree with the model [subject] [red]"
 
     def fake_run(plan, on_step, on_log, cancel):
         on_log("created namespace shop")
@@ -403,7 +403,7 @@ async def test_f6_runs_the_verifier_with_progress_and_result(library, store, mon
         assert isinstance(app.screen, VerifyScreen)
         result = str(app.screen.query_one("#verify-result").render())
         assert "Cluster agrees" in result
-        assert "[shop/web → shop/api:80]" in result  # brackets in the comparison are text
+        assert "[subject] [red]" in result  # brackets in the comparison are text
         assert app.screen.query_one("#verify-progress").progress == 3
         await pilot.press("escape")
         await pilot.pause()
