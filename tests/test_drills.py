@@ -241,8 +241,10 @@ def test_check_command_feeds_spaced_repetition(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     store = open_store(tmp_path / "progress.sqlite3")
     assert store.card("services-networking/clusterip-expose-web") is not None
+    # a predict exercise is answered with a table: manifests are refused, pointing at --template
     predict = CliRunner().invoke(main, ["check", "predict-and-or-peers", str(answer)])
-    assert predict.exit_code == 2 and "open it in the app" in predict.output
+    assert predict.exit_code == 2 and "asks you to predict a table" in predict.output
+    assert "--template" in predict.output
 
 
 @pytest.mark.parametrize(

@@ -1276,3 +1276,13 @@ def test_answers_without_a_namespace_land_in_the_current_one():
     assert 'the namespace from the provided object "shop" does not match the namespace "dev"' in (
         failed.message
     )
+
+
+def test_a_missing_port_is_said_once():
+    grader = Grader(load_library().find("clusterip-expose-web")[0])
+    grade = grader.grade(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+        "spec:\n  selector: {app: web}\n  ports: [{port: 8080}]\n"
+    )
+    [failed] = [c for c in grade.checks if not c.passed]
+    assert failed.message.count("no port 80/TCP") == 1, failed.message

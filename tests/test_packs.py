@@ -351,7 +351,10 @@ def test_solution_that_fails_is_reported(tmp_path):
         "exercise expose-web: the solution does not pass: Service default/web:"
     )
     assert "it should reach 8080" in problem.message
-    assert problem.line == line_of(exercise, "solution: |")
+    # at the first failing check, naming the file line where the solution fails it
+    assert problem.line == line_of(exercise, "- service: default/web")
+    assert problem.hint.startswith("fix the solution, or this check if it has a typo")
+    assert "; the solution fails it at line " in problem.hint
     assert report.solutions_passed == 0
     assert "solutions passing 0/1" in report.summary()
 
@@ -394,7 +397,13 @@ def test_pack_yaml_schema_errors(tmp_path):
     assert report.pack is None
     lines = sorted(p.line for p in report.problems)
     assert lines == [1, 4]
-    assert any("does not match" in p.message for p in report.problems)
+    # in words, not as the schema's regular expression
+    [bad_id] = [p for p in report.problems if p.field == "id"]
+    assert bad_id.message == "'Bad_Id' is not a lowercase name: letters a-z, digits and '-', " + (
+        "starting and ending with a letter or digit"
+    )
+    assert bad_id.hint == "write 'bad-id'"
+    assert "^" not in bad_id.text()
 
 
 def test_schema_error_names_its_field_once(tmp_path):

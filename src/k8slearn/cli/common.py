@@ -56,6 +56,30 @@ def print_problem(name: str, p, err: bool = False) -> None:
     click.echo(f"{where}: {click.style(p.severity, fg=color)}: {p.text()}", err=err)
 
 
+def print_grade(name: str, grade) -> None:
+    """A grade as `check` prints it (and `pack validate --feedback` previews it): each check,
+    the warnings, the known mistake the answer repeats, the verdict."""
+    for c in grade.checks:
+        mark = click.style("✓", fg="green") if c.passed else click.style("✗", fg="red")
+        where = f" ({name}:{c.line})" if c.line and not c.passed else ""
+        click.echo(f"{mark} {c.name}: {c.message}{where}")
+    for w in grade.warnings:
+        print_problem(name, w)
+    if grade.known_mistake is not None:
+        click.echo(
+            click.style("A known mistake: ", fg="magenta", bold=True) + grade.known_mistake.why
+        )
+    verdict = (
+        click.style("PASSED", fg="green", bold=True)
+        if grade.passed
+        else click.style("NOT YET", fg="red", bold=True)
+    )
+    failed = len(grade.failed_checks())
+    click.echo(
+        f"{grade.exercise_id}: {verdict}" + (f" ({failed} check(s) to fix)" if failed else "")
+    )
+
+
 def pack_options(command: Callable) -> Callable:
     """`--pack PATH` (repeatable) and `--no-builtin`: which packs the command sees.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from k8slearn.cli.common import EXIT_INVALID, InputError
+from k8slearn.cli.common import EXIT_INVALID, InputError, emit_json, print_grade
 
 
 @click.group()
@@ -19,9 +19,19 @@ def pack() -> None:
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Surviving mutants are errors, not warnings.")
 @click.option("--no-mutants", "no_mutants", is_flag=True, help="Skip mutation testing (faster).")
-def pack_validate(path: Path, strict: bool, no_mutants: bool) -> None:
+@click.option(
+    "--feedback",
+    is_flag=True,
+    help="Preview, for every wrong answer, what a learner who writes it is told.",
+)
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
+def pack_validate(path: Path, strict: bool, no_mutants: bool, feedback: bool, output: str) -> None:
     """Check a pack: format, ids, files, and that every solution passes, every wrong answer
-    fails, and every mutant of a solution that behaves differently fails too."""
+    fails, and every mutant of a solution that behaves differently fails too.
+
+    Every problem of every file is reported (errors, and warnings for what
+    works but may not be what you meant); exit 1 when there is an error.
+    """
     from k8slearn.packs.validate import validate_pack
 
     if not path.is_dir():
@@ -29,9 +39,44 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool) -> None:
     from k8slearn.packs.library import pack_folder_of
 
     path, note = pack_folder_of(path)  # a packaged pack's project folder names its pack
-    if note:
+    if note and output != "json":
         click.echo(note)
-    report = validate_pack(path, mutate=not no_mutants, strict=strict)
+    report = validate_pack(path, mutate=not no_mutants, strict=strict, feedback=feedback)
+    if output == "json":
+        emit_json(
+            {
+                "ok": report.ok,
+                "summary": report.summary(),
+                "pack": (
+                    {"id": report.pack.id, "version": report.pack.version} if report.pack else None
+                ),
+                "problems": [
+                    {
+                        "file": p.file,
+                        "line": p.line,
+                        "column": p.column,
+                        "severity": p.severity,
+                        "field": p.field,
+                        "message": p.message,
+                        "hint": p.hint,
+                    }
+                    for p in report.problems
+                ],
+                "mutation": {
+                    exercise: {
+                        "killed": len(r.killed),
+                        "different": r.different,
+                        "survived": [m.name for m in r.survived],
+                        "equivalent": len(r.equivalent),
+                    }
+                    for exercise, r in report.mutation.items()
+                },
+                **({"feedback": [f.to_dict() for f in report.feedback]} if feedback else {}),
+            }
+        )
+        sys.exit(0 if report.ok else EXIT_INVALID)
+    if feedback:
+        _print_feedback(report)
     for p in report.problems:
         click.echo(p.located())
     if report.mutation:
@@ -40,6 +85,39 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool) -> None:
             click.echo(line)
     click.echo(report.summary())
     sys.exit(0 if report.ok else EXIT_INVALID)
+
+
+_FLAGS = {
+    "another why": "this is the why of wrong answer {other}, not this answer's own: the two "
+    "fail alike, so a learner who writes this one never reads its why",
+    "no why": "no known mistake matches, so a learner is told only which checks fail",
+    "passes": "this wrong answer passes: a learner who writes it is told it is right",
+}
+
+
+def _print_feedback(report) -> None:
+    """Per wrong answer, exactly what `check` prints for it (answer lines as the learner's)."""
+    exercises = {f.exercise.qualified_id for f in report.feedback}
+    click.echo(
+        click.style("What a learner who writes each wrong answer is told", bold=True)
+        + f" ({len(report.feedback)} wrong answers of {len(exercises)} exercises)"
+    )
+    for f in report.feedback:
+        click.echo("")
+        place = f"{f.file}:{f.line}" if f.line else f.file
+        click.echo(
+            click.style(f"── {f.exercise.qualified_id}, wrong answer {f.index + 1}", bold=True)
+            + f"  ({place})"
+        )
+        print_grade("answer.yaml", f.grade)
+        if f.flag:
+            known = f.grade.known_mistake
+            other = known.index + 1 if known is not None else 0
+            click.echo(
+                click.style("⚠ ", fg="yellow", bold=True) + _FLAGS[f.flag].format(other=other)
+            )
+    if report.feedback:
+        click.echo("")
 
 
 @pack.command("new")

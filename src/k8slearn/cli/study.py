@@ -15,7 +15,7 @@ from k8slearn.cli.common import (
     learner_option,
     load_packs,
     pack_options,
-    print_problem,
+    print_grade,
     read_input,
 )
 
@@ -51,11 +51,16 @@ def list_command(packs: tuple[str, ...], no_builtin: bool, output: str) -> None:
 
 @click.command()
 @click.argument("exercise")
-@click.argument("answer_file")
+@click.argument("answer_file", required=False)
 @pack_options
 @learner_option
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
 @click.option("--no-record", is_flag=True, help="Do not record this attempt in your progress.")
+@click.option(
+    "--template",
+    is_flag=True,
+    help="Print a blank answer to fill in (a predict exercise's table, else the starter).",
+)
 @click.option(
     "-n",
     "--namespace",
@@ -66,18 +71,20 @@ def list_command(packs: tuple[str, ...], no_builtin: bool, output: str) -> None:
 )
 def check(
     exercise: str,
-    answer_file: str,
+    answer_file: str | None,
     packs: tuple[str, ...],
     no_builtin: bool,
     learner_given: str | None,
     output: str,
     no_record: bool,
+    template: bool,
     namespace: str | None,
 ) -> None:
     """Grade ANSWER_FILE as an answer to EXERCISE (`pack/exercise`, or a unique exercise id).
 
-    Exit 0 when it passes, 1 when it does not (invalid YAML or manifests included),
-    2 for an unknown exercise or an unreadable file.
+    A predict exercise is answered with a table file (`--template` prints one).
+    Exit 0 when it passes, 1 when it does not (invalid YAML or manifests, or a
+    wrong cell, included), 2 for an unknown exercise or an unreadable file.
     """
     from k8slearn.grading.grader import ExerciseError, Grader
 
@@ -85,10 +92,18 @@ def check(
     found, why = library.find(exercise)
     if found is None:
         raise InputError(why)
+    from k8slearn.cli import predict_check
+
+    if template:
+        predict_check.print_template(found)
+        return
+    if answer_file is None:
+        raise click.UsageError("Missing argument 'ANSWER_FILE' (or give --template).")
     if found.kind == "predict":
-        raise InputError(
-            f"{found.qualified_id} asks you to predict a table: open it in the app "
-            f"(`k8slearn open {found.qualified_id}`)"
+        if namespace is not None:
+            raise InputError("-n/--namespace has no meaning for a predict exercise")
+        predict_check.check_prediction(
+            found, answer_file, _pack_of(library, found), learner(learner_given), output, no_record
         )
     from k8slearn.manifests import names
 
@@ -133,35 +148,13 @@ def check(
             }
         )
     else:
-        _print_grade(answer_file, grade)
+        print_grade(answer_file, grade)
     sys.exit(0 if grade.passed else EXIT_INVALID)
 
 
 def _pack_of(library, exercise) -> dict[str, str]:
     pack = next(p for p in library.packs if p.id == exercise.pack_id)
     return {"id": pack.id, "version": pack.version}
-
-
-def _print_grade(name: str, grade) -> None:
-    for c in grade.checks:
-        mark = click.style("✓", fg="green") if c.passed else click.style("✗", fg="red")
-        where = f" ({name}:{c.line})" if c.line and not c.passed else ""
-        click.echo(f"{mark} {c.name}: {c.message}{where}")
-    for w in grade.warnings:
-        print_problem(name, w)
-    if grade.known_mistake is not None:
-        click.echo(
-            click.style("A known mistake: ", fg="magenta", bold=True) + grade.known_mistake.why
-        )
-    verdict = (
-        click.style("PASSED", fg="green", bold=True)
-        if grade.passed
-        else click.style("NOT YET", fg="red", bold=True)
-    )
-    failed = len(grade.failed_checks())
-    click.echo(
-        f"{grade.exercise_id}: {verdict}" + (f" ({failed} check(s) to fix)" if failed else "")
-    )
 
 
 @click.command("open")
@@ -200,6 +193,9 @@ def open_command(
     from k8slearn.tui.app import run_app
 
     run_app(library, found, answer, learner=learner(learner_given))
+
+
+EXIT_DRILL_ABANDONED = 3  # `drill`: stopped with items unanswered, or never started
 
 
 @click.command()
@@ -241,7 +237,15 @@ def drill(
     kind: str,
     report: Path | None,
 ) -> None:
-    """A timed self-check drill in the app: due reviews first, then new exercises."""
+    """A timed self-check drill in the app: due reviews first, then new exercises.
+
+    \b
+    Quitting (ctrl+q) or stopping (Esc) with an item unanswered abandons the drill: the
+    report is still written, marked "abandoned": true (JUnit: a property abandoned=true),
+    and the unanswered items count as skipped.
+    Exit 0 when the drill ran to its end (every item answered, or the time ran out),
+    3 when it was abandoned or never started, 2 for a bad option or report folder.
+    """
     from k8slearn.tui.app import DrillOptions, run_app
 
     if minutes != minutes:  # NaN slips through FloatRange
@@ -256,11 +260,21 @@ def drill(
             raise InputError(
                 f"no exercise has tag {unknown[0]!r}; tags: {', '.join(sorted(known))}"
             )
-    run_app(
+    drills = run_app(
         library,
         drill=DrillOptions(count, minutes, tags, kind, report),
         learner=learner(learner_given),
     )
+    if not drills:
+        click.echo("No drill was run (see the app's message), so no report was written.", err=True)
+        sys.exit(EXIT_DRILL_ABANDONED)
+    if drills[0].drill.abandoned:
+        click.echo(
+            "The drill was stopped before its end"
+            + (f"; the report in {report} says so." if report is not None else "."),
+            err=True,
+        )
+        sys.exit(EXIT_DRILL_ABANDONED)
 
 
 @click.command()

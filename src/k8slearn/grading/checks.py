@@ -22,8 +22,8 @@ from k8slearn.model.dns import resolve as resolve_name
 from k8slearn.model.equivalence import Difference, compare_policies, compare_services
 from k8slearn.model.explain import SELF_CONNECTION, Explanation, explain_connection
 from k8slearn.model.reachability import PortKey
-from k8slearn.model.scenario import Pod
-from k8slearn.model.services import Service
+from k8slearn.model.scenario import External, Pod
+from k8slearn.model.services import Service, resolve_target_port
 from k8slearn.model.world import World
 
 
@@ -170,6 +170,8 @@ def check_service(
                 failed.add(field_name)
     if spec.get("compare") == "solution" and solution is not None:
         skip = set(spec.get("ignore") or ()) | failed
+        if spec.get("port") is not None and _service_port(spec, svc) is None:
+            skip.add("ports")  # "has no port 80/TCP (it has 8080/TCP)" was said already
         differences = [
             d for d in compare_services(world, solution, key) if d.graded and d.aspect not in skip
         ]
@@ -272,6 +274,8 @@ def _test_target_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str
     if sp is None:
         return _no_port(spec, svc)
     expected = spec["targetPort"]
+    if isinstance(expected, str):
+        return _test_named_target_port(expected, sp, svc, answer)
     backends = answer.world.services.endpoints(svc, sp)
     if backends:
         wrong = sorted({b.port for b in backends if b.port != expected})
@@ -303,6 +307,53 @@ def _test_target_port(spec: dict[str, Any], svc: Service, answer: Answer) -> str
     if not answer.world.services.selected_pods(svc):
         return ""  # no pod to resolve it on: the endpoints are what is wrong, and say so
     return f"targetPort {sp.target_port!r} resolves on no pod, so nothing receives the traffic"
+
+
+def _test_named_target_port(name: str, sp, svc: Service, answer: Answer) -> str:
+    """`targetPort: <name>`: on every endpoint, traffic lands on that pod's container port of
+    this name (and the Service port's protocol), whatever number each pod gives it.
+
+    So a number passes where every backend maps the name to it, and only the name passes
+    where backends map it to different numbers.
+    """
+    services = answer.world.services
+    landings: list[tuple[Pod | External, int | None]] = [
+        (b.target, b.port) for b in services.endpoints(svc, sp)
+    ]
+    if not landings:
+        if svc.selector is None and services.slices(svc):
+            return (
+                f"port {sp.port} has no endpoints, so nothing receives traffic on the container "
+                f"port named {name!r}"
+            )
+        # No endpoint (pods not ready, or a targetPort that resolves on none of them): judge
+        # where the selected pods would receive the traffic. None selected: the endpoints are
+        # what is wrong, and the endpoints check says so.
+        landings = [(pod, resolve_target_port(pod, sp)) for pod in services.selected_pods(svc)]
+    wrong = []
+    for target, port in landings:
+        if not isinstance(target, Pod):
+            wrong.append(f"{target.key} is outside the cluster: it has no named ports")
+            continue
+        named = target.named_port(name, sp.protocol)
+        if named is None:
+            wrong.append(f"{target.key} declares no container port named {name!r} ({sp.protocol})")
+        elif port is None:
+            wrong.append(f"targetPort {sp.target_port!r} resolves on no port of {target.key}")
+        elif port != named:
+            wrong.append(f"on {target.key} it lands on {port}, but {name!r} is {named}")
+    if not wrong:
+        return ""
+    why = (
+        "without a selector, the EndpointSlice's port decides, not targetPort"
+        if svc.selector is None
+        else "a targetPort name is resolved pod by pod"
+    )
+    return (
+        f"port {sp.port} should reach the container port named {name!r} on every endpoint: "
+        + "; ".join(wrong)
+        + f" ({why})"
+    )
 
 
 def _test_type(spec: dict[str, Any], svc: Service, answer: Answer) -> str:

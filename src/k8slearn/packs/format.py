@@ -12,15 +12,25 @@ it leaves the pack's folder.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from k8slearn.manifests.loader import MAX_BYTES, Document, load_manifests
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from k8slearn.manifests.loader import MAX_BYTES, Document, load_manifests, undecodable
+from k8slearn.problems import Path as FieldPath
 from k8slearn.problems import Problem, format_path
+
+# Exercise files are named *.yaml or *.yml, exactly so: a `.YAML` file is read on Windows
+# (whose file names ignore case) and not on Linux or macOS, so none is read anywhere.
+EXERCISE_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,10 @@ class Exercise:
     expected_lints: list[str] = field(default_factory=list)  # warnings the task itself asks for
     namespace: str = "default"  # the current namespace: where answers without one land
     doc: Document | None = None  # where each field of the exercise file was written
+    # literal block scalars (`solution: |`): field path -> (file line of the text's first
+    # line, columns of indentation), so a line of the text can be shown as a line of the file
+    blocks: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    scenario_file: Path | None = None  # when `scenario:` names a file
 
     @property
     def qualified_id(self) -> str:
@@ -71,6 +85,17 @@ class Exercise:
 
     def line_of(self, *path: str | int) -> int | None:
         return self.doc.line_of(path) if self.doc else None
+
+    def place(
+        self, path: FieldPath, line: int | None, column: int | None = None
+    ) -> tuple[int | None, int | None]:
+        """Where line:column of the text at `path` (the solution, a wrong answer…) is in the
+        file; the field's own line when the text is not a literal block (`|`)."""
+        block = self.blocks.get(tuple(path))
+        if block is None or line is None:
+            return self.line_of(*path), None
+        first, indent = block
+        return first + line - 1, (column + indent if column else None)
 
 
 @dataclass
@@ -80,6 +105,7 @@ class Lesson:
     body: str
     folder: Path
     exercises: list[Exercise] = field(default_factory=list)
+    body_line: int = 1  # the line of lesson.md the body starts on (after the front matter)
 
 
 @dataclass
@@ -134,11 +160,21 @@ def _validator(name: str):
 
 
 class PackReader:
-    """Reads one pack folder; `problems` collects everything wrong, each with its file."""
+    """Reads one pack folder; `problems` collects everything wrong, each with its file.
+
+    It reads on past errors, so an instructor sees every problem at once: when
+    pack.yaml is wrong, the lessons it names (or, when it names none, every
+    folder holding a lesson.md) are still read, but the pack is not `usable`.
+    """
 
     def __init__(self, root: Path):
         self.root = resolved(root) or root
         self.problems: list[Problem] = []
+        self.usable = False  # pack.yaml is right, so learners may use the pack
+        self.draft: Pack | None = None  # the pack as far as it could be read
+        self.pack_doc: Document | None = None
+        # the real lesson folders pack.yaml names; None when it names none readable
+        self.listed: list[Path] | None = None
 
     def problem(self, file: Path, message: str, line: int | None = None, **kw: Any) -> None:
         self.problems.append(Problem(message, line=line, file=self.show(file), **kw))
@@ -154,7 +190,8 @@ class PackReader:
         real = resolved(path)
         return real is not None and real.is_relative_to(self.root)
 
-    def read_yaml(self, path: Path, schema_name: str | None) -> Document | None:
+    def read_bytes(self, path: Path) -> bytes | None:
+        """At most the size limit of a file of the pack, or None with the problem reported."""
         if resolved(path) is None:
             self.problem(path, "cannot be followed (a link loop or an unusable name); refused")
             return None
@@ -165,45 +202,73 @@ class PackReader:
             self.problem(path, "is not a regular file")
             return None
         try:
-            raw = path.read_bytes()[: MAX_BYTES + 1]
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+            size = max(path.stat().st_size, len(raw)) if len(raw) > MAX_BYTES else len(raw)
         except OSError as exc:
             self.problem(path, f"cannot be read: {exc.strerror or exc}")
             return None
-        result = load_manifests(raw)
-        for p in result.problems:
-            if p.is_error:
-                if "not a mapping" in p.message:  # the loader's hint speaks of manifests
-                    p = Problem(
-                        p.message,
-                        p.field,
-                        p.line,
-                        p.column,
-                        p.severity,
-                        "this file is a mapping of fields; see docs/pack-format.md",
-                    )
-                self.problems.append(_with_file(p, self.show(path)))
-        if not result.ok:
+        if size > MAX_BYTES:
+            self.problem(
+                path,
+                f"is {size} bytes; the limit is {MAX_BYTES} bytes (1 MiB) per file",
+                line=1,
+                hint="split it, or move what it repeats into a shared scenario file",
+            )
             return None
+        return raw
+
+    def read_yaml(self, path: Path, schema_name: str | None) -> Document | None:
+        return self._read_yaml(path, schema_name)[0]
+
+    def _read_yaml(self, path: Path, schema_name: str | None) -> tuple[Document | None, str]:
+        """The file's one document (None after a problem) and its text."""
+        raw = self.read_bytes(path)
+        if raw is None:
+            return None, ""
+        result = load_manifests(raw)
+        text = ""
+        if not any(p.message.startswith("not UTF-8") for p in result.problems):
+            text = raw.decode("utf-8-sig", errors="replace")
+        for p in result.problems:
+            if not p.is_error:
+                continue
+            if "not a mapping" in p.message:  # the loader's hint speaks of manifests
+                p = Problem(
+                    p.message,
+                    p.field,
+                    p.line,
+                    p.column,
+                    p.severity,
+                    "this file is a mapping of fields; see docs/pack-format.md",
+                )
+            elif p.message.startswith("YAML syntax error"):
+                p = yaml_syntax_problem(text) or p
+            self.problems.append(_with_file(p, self.show(path)))
+        if not result.ok:
+            return None, text
         if len(result.documents) != 1:
             self.problem(path, "must hold exactly one YAML document", line=1)
-            return None
+            return None, text
         doc = result.documents[0]
         if schema_name:
             self.check_schema(path, doc, schema_name)
-        return doc
+        return doc, text
 
     def check_schema(self, path: Path, doc: Document, schema_name: str) -> bool:
         errors = sorted(
             _validator(schema_name).iter_errors(doc.data), key=lambda e: list(e.absolute_path)
         )
-        for error in errors:
+        shown = [e for e in errors if not _said_otherwise(e, doc.data)]
+        for error in shown:
             where = tuple(error.absolute_path)
-            message = _schema_message(error)
-            p = doc.problem(where, message)
+            message, hint = _schema_message(error, doc.data)
+            p = doc.problem(where, message, hint=hint)
             self.problems.append(_with_file(p, self.show(path)))
         return not errors
 
     def read(self) -> Pack | None:
+        """The pack, or None when it is not usable (the problems say why)."""
         manifest = self.root / "pack.yaml"
         if not is_file(manifest):
             self.problem(
@@ -211,26 +276,45 @@ class PackReader:
             )
             return None
         doc = self.read_yaml(manifest, "pack")
-        if doc is None or any(p.is_error for p in self.problems):
-            return None
-        data = doc.data
-        pack = Pack(
-            id=data["id"],
-            title=data["title"],
-            version=str(data["version"]),
-            root=self.root,
-            description=data.get("description", ""),
-            authors=list(data.get("authors") or []),
-        )
+        self.pack_doc = doc
+        self.usable = doc is not None and not any(p.is_error for p in self.problems)
+        data = doc.data if doc is not None else {}
+        if self.usable:
+            pack = Pack(
+                id=data["id"],
+                title=data["title"],
+                version=str(data["version"]),
+                root=self.root,
+                description=data.get("description", ""),
+                authors=list(data.get("authors") or []),
+            )
+        else:  # read on, to report the lessons' problems too
+            pack = Pack(
+                id=_word(data.get("id")) or self.root.name,
+                title=_word(data.get("title")) or self.root.name,
+                version=_word(data.get("version")) or "?",
+                root=self.root,
+            )
+        self.draft = pack
+        names = data.get("lessons")
+        entries: list[tuple[int | None, str]] = []
+        if isinstance(names, list):
+            entries = [(i, n) for i, n in enumerate(names) if isinstance(n, str) and n]
+        if entries:
+            self.listed = []
+        else:
+            entries = [(None, folder.name) for folder in self.lesson_folders()]
         seen_lessons: set[str] = set()
         seen_folders: set[Path] = set()
-        for i, name in enumerate(data["lessons"]):
+        for i, name in entries:
             folder = self.root / name
-            line = doc.line_of(("lessons", i))
+            line = doc.line_of(("lessons", i)) if doc is not None and i is not None else None
             real = resolved(folder)
             if real is None:
                 self.problem(manifest, f"lesson {name!r} is not a usable folder name", line)
                 continue
+            if self.listed is not None:
+                self.listed.append(real)
             if real in seen_folders:
                 self.problem(manifest, f"lesson {name!r} is listed twice", line)
                 continue
@@ -256,19 +340,43 @@ class PackReader:
                     ex.file, f"exercise id {ex.id!r} is also used by {first}", ex.line_of("id")
                 )
             seen.setdefault(ex.id, ex)
-        return pack
+        return pack if self.usable else None
+
+    def lesson_folders(self) -> list[Path]:
+        """Folders of the pack that look like lessons (a lesson.md or an exercises/ folder)."""
+        try:
+            children = sorted(self.root.iterdir(), key=lambda p: p.name)
+        except OSError:
+            return []
+        return [
+            child
+            for child in children
+            if not child.name.startswith(".")
+            and self.inside(child)
+            and is_dir(child)
+            and (is_file(child / "lesson.md") or is_dir(child / "exercises"))
+        ]
 
     def read_lesson(self, pack: Pack, folder: Path) -> Lesson | None:
         md = folder / "lesson.md"
         if not self.inside(md) or not is_file(md):
-            self.problem(md, "missing: every lesson folder has a lesson.md")
+            other = _case_variant(folder, "lesson.md")
+            hint = f"rename {other} to lesson.md: the name is case-sensitive" if other else ""
+            self.problem(md, "missing: every lesson folder has a lesson.md", hint=hint)
+            return None
+        raw = self.read_bytes(md)
+        if raw is None:
             return None
         try:
-            text = md.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problem(md, f"cannot be read as UTF-8 text: {exc}")
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.problems.append(_with_file(undecodable(raw, exc), self.show(md)))
             return None
-        meta, body = split_front_matter(text)
+        meta, body, body_line, problems = _front_matter(text)
+        if problems:
+            for p in problems:
+                self.problems.append(_with_file(p, self.show(md)))
+            return None
         if (
             not isinstance(meta, dict)
             or not isinstance(meta.get("id"), str | int)
@@ -278,22 +386,28 @@ class PackReader:
         ):
             self.problem(md, "needs YAML front matter with `id` and `title` between `---` lines", 1)
             return None
-        lesson = Lesson(id=str(meta["id"]), title=str(meta["title"]), body=body, folder=folder)
+        lesson = Lesson(
+            id=str(meta["id"]),
+            title=str(meta["title"]),
+            body=body,
+            folder=folder,
+            body_line=body_line,
+        )
         exercises_dir = folder / "exercises"
         if is_dir(exercises_dir) and self.inside(exercises_dir):
-            files = [*exercises_dir.glob("*.yaml"), *exercises_dir.glob("*.yml")]
-            for path in sorted(files, key=lambda f: f.name):
+            for path in exercise_files(exercises_dir):
                 ex = self.read_exercise(pack, lesson, path)
                 if ex is not None:
                     lesson.exercises.append(ex)
         return lesson
 
     def read_exercise(self, pack: Pack, lesson: Lesson, path: Path) -> Exercise | None:
-        doc = self.read_yaml(path, "exercise")
+        doc, text = self._read_yaml(path, "exercise")
         if doc is None or any(p.is_error and p.file == self.show(path) for p in self.problems):
             return None
         data = doc.data
         scenario = data["scenario"]
+        scenario_file = None
         if isinstance(scenario, str):
             target = path.parent / scenario
             line = doc.line_of(("scenario",))
@@ -305,9 +419,18 @@ class PackReader:
             scenario_doc = self.read_yaml(target, None) if is_file(target) else None
             if scenario_doc is None:
                 if not is_file(target) and self.inside(target):
-                    self.problem(path, f"scenario file {scenario!r} does not exist", line)
+                    slashes = scenario.replace("\\", "/")
+                    self.problem(
+                        path,
+                        f"scenario file {scenario!r} does not exist",
+                        line,
+                        hint=f"write `{slashes}`: folders are separated by `/`"
+                        if slashes != scenario
+                        else "",
+                    )
                 return None
             scenario = scenario_doc.data
+            scenario_file = target
         return Exercise(
             id=data["id"],
             title=data["title"],
@@ -335,20 +458,61 @@ class PackReader:
             expected_lints=list(data.get("expected_lints") or []),
             namespace=data.get("namespace") or "default",
             doc=doc,
+            blocks=literal_blocks(text),
+            scenario_file=scenario_file,
         )
+
+
+def exercise_files(folder: Path) -> list[Path]:
+    """The exercise files of an exercises/ folder, in name order: *.yaml and *.yml, exactly."""
+    try:
+        children = list(folder.iterdir())
+    except OSError:
+        return []
+    return sorted((p for p in children if p.suffix in EXERCISE_SUFFIXES), key=lambda p: p.name)
+
+
+def _case_variant(folder: Path, name: str) -> str | None:
+    """A file in `folder` whose name is `name` in another case (`Lesson.md`), if any."""
+    try:
+        return next(
+            (p.name for p in folder.iterdir() if p.name.lower() == name and p.name != name), None
+        )
+    except OSError:
+        return None
+
+
+def _word(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int | float) and str(value).strip() else None
 
 
 def split_front_matter(text: str) -> tuple[Any, str]:
     """Split `---\\nyaml\\n---\\nbody` into (data, body); (None, text) when there is none."""
+    meta, body, _line, _problems = _front_matter(text)
+    return meta, body
+
+
+def _front_matter(text: str) -> tuple[Any, str, int, list[Problem]]:
+    """(data, body, the body's first line, problems of the front matter's YAML)."""
     if not text.startswith("---"):
-        return None, text
+        return None, text, 1, []
     end = text.find("\n---", 3)
     if end < 0:
-        return None, text
+        return None, text, 1, []
+    # text[3:] starts on line 1, so the loader's lines are the file's
     result = load_manifests(text[3:end])
+    problems = [
+        (yaml_syntax_problem(text[3:end]) or p) if p.message.startswith("YAML syntax") else p
+        for p in result.problems
+        if p.is_error
+    ]
     data = result.documents[0].data if result.ok and result.documents else None
-    body = text[end + 4 :].lstrip("\n")
-    return data, body
+    rest = text[end + 4 :]
+    body = rest.lstrip("\n")
+    body_line = text[: len(text) - len(body)].count("\n") + 1
+    # an empty or non-mapping front matter gets the message that says what it needs
+    said = [p for p in problems if "not a mapping" not in p.message and "manifest" not in p.message]
+    return data, body, body_line, said
 
 
 def load_pack(root: Path) -> tuple[Pack | None, list[Problem]]:
@@ -361,23 +525,323 @@ def _with_file(p: Problem, file: str) -> Problem:
     return Problem(p.message, p.field, p.line, p.column, p.severity, p.hint, file)
 
 
-def _schema_message(error) -> str:
+# -- where the text of an exercise is in its file ------------------------------------------------
+
+_TEXT_FIELDS = ("solution", "manifests", "starter", "prompt")
+
+
+def literal_blocks(text: str) -> dict[FieldPath, tuple[int, int]]:
+    """For each text field written as a literal block (`|`): the file line of its first line
+    and its indentation. Folded (`>`), quoted and plain scalars are left out: their lines
+    are not the file's."""
+    if not text:
+        return {}
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(root, MappingNode):
+        return {}
+    lines = text.splitlines()
+    out: dict[FieldPath, tuple[int, int]] = {}
+
+    def note(path: FieldPath, node: Node, key: Node | None) -> None:
+        place = _block_place(node, key, lines)
+        if place is not None:
+            out[path] = place
+
+    for key, value in root.value:
+        if not isinstance(key, ScalarNode):
+            continue
+        if key.value in _TEXT_FIELDS:
+            note((key.value,), value, key)
+        elif key.value == "hints" and isinstance(value, SequenceNode):
+            for i, item in enumerate(value.value):
+                note(("hints", i), item, None)
+        elif key.value == "wrong_answers" and isinstance(value, SequenceNode):
+            for i, item in enumerate(value.value):
+                if not isinstance(item, MappingNode):
+                    continue
+                for k, v in item.value:
+                    if isinstance(k, ScalarNode) and k.value in ("answer", "why"):
+                        note(("wrong_answers", i, k.value), v, k)
+    return out
+
+
+def _block_place(node: Node, key: Node | None, lines: list[str]) -> tuple[int, int] | None:
+    if not isinstance(node, ScalarNode) or node.style != "|":
+        return None
+    header_line = node.start_mark.line  # 0-based: the line holding `|`
+    header = lines[header_line][node.start_mark.column :] if header_line < len(lines) else ""
+    explicit = re.match(r"\|[-+]?([1-9])|\|([1-9])", header)
+    if explicit and key is not None:
+        indent = key.start_mark.column + int(explicit.group(1) or explicit.group(2))
+    else:
+        content = [ln for ln in lines[header_line + 1 : node.end_mark.line + 1] if ln.strip()]
+        indent = len(content[0]) - len(content[0].lstrip(" ")) if content else 0
+    return header_line + 2, indent
+
+
+# -- messages an instructor can act on -----------------------------------------------------------
+
+
+def yaml_syntax_problem(text: str) -> Problem | None:
+    """The first YAML syntax error of `text` in plain words, with the fix; None if none."""
+    if text.lstrip().startswith(("{", "[")):
+        text = text.replace("\t", " ")  # JSON, where tabs are white space (as the loader does)
+    loader = yaml.SafeLoader(text)  # the pure-Python parser: its marks carry the context
+    try:
+        while loader.check_node():
+            loader.get_node()
+    except yaml.MarkedYAMLError as exc:
+        return _plain_yaml_error(exc, text)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
+_QUOTE_IT = "quote the value: 'like this'"
+
+
+def _plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> Problem:
+    problem = exc.problem or ""
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    lines = text.splitlines()
+
+    def at(m) -> str:
+        if m is None or m.line >= len(lines) or m.column >= len(lines[m.line]):
+            return ""
+        return lines[m.line][m.column]
+
+    char = at(mark)
+    hint = ""
+    if "\t" in problem or "'\\t'" in problem or char == "\t":
+        message = "a tab character is used for indentation"
+        hint = "YAML indents with spaces only: replace the tab with spaces"
+    elif "mapping values are not allowed" in problem:
+        message = "a `key: value` is not allowed here"
+        hint = "check this line's indentation against the line above, or " + _QUOTE_IT
+    elif "could not find expected ':'" in problem:
+        message = "expected `key: value` but found no ':'"
+        hint = "check the indentation, or a missing ':' after a key"
+    elif "block mapping" in context:
+        message = "this line is not indented like the other keys of its mapping"
+        hint = "line up the keys of one mapping at the same column"
+    elif "block collection" in context or "expected '-' indicator" in problem:
+        message = "this line is not indented like the list's items"
+        hint = "start each item of a list with `- ` at the same column"
+    elif "flow mapping" in context:
+        message = "a `{…}` is not closed, or its entries are not separated by `,`"
+        hint = "close it with `}`; a text value that starts with `{` must be quoted"
+    elif "flow sequence" in context:
+        message = "a `[…]` is not closed, or its items are not separated by `,`"
+        hint = "close it with `]`; a text value that starts with `[` must be quoted"
+    elif "quoted scalar" in context and "end of stream" in problem:
+        message = "a quoted value is never closed"
+        hint = "add the closing quote"
+        mark = exc.context_mark or mark
+    elif "quoted scalar" in context and "escape" in problem:
+        message = "a double-quoted value holds an unknown escape sequence (a `\\` before a letter)"
+        hint = "use single quotes, or write `\\\\` for a backslash"
+    elif "alias" in context or "anchor" in context:
+        sign = "*" if "alias" in context else "&"
+        message = f"a value cannot start with `{sign}` (it begins an alias or anchor)"
+        hint = _QUOTE_IT
+    elif "block scalar" in context:
+        message = "after `|` or `>` only `-`, `+`, an indentation digit or a comment may follow"
+        hint = "start the text on the next line, indented"
+    elif "cannot start any token" in problem:
+        shown = "a backtick" if char == "`" else f"`{char}`" if char else "this character"
+        message = f"a value cannot start with {shown}"
+        hint = _QUOTE_IT
+    elif "duplicate anchor" in problem:
+        message = "an anchor (`&name`) is defined twice"
+        hint = "give each anchor its own name"
+    elif "undefined alias" in problem:
+        message = "an alias (`*name`) has no anchor (`&name`) before it"
+        hint = "define the anchor first, or " + _QUOTE_IT
+    elif "directive" in context:
+        message = "a line starting with `%` is read as a YAML directive"
+        hint = _QUOTE_IT
+    elif "document start" in problem or "document end" in problem:
+        message = "more text follows the end of the document"
+        hint = "check the indentation of this line; a second document starts with `---`"
+    elif "expected the node content" in problem:
+        message = "a value is missing here"
+        hint = "write the value, or " + _QUOTE_IT
+    else:
+        message = "YAML cannot read this"
+        hint = (
+            "check the indentation, and quote values that hold `: ` or ` #` or start with "
+            "one of { [ * & ! | > ' \" % @ `"
+        )
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    return Problem(f"YAML syntax error: {message}", line=line, column=column, hint=hint)
+
+
+CHECK_KINDS = ("resource", "service", "connectivity", "reachability", "lookup")
+
+_PATTERNS = {
+    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": (
+        "a lowercase name: letters a-z, digits and '-', starting and ending with a letter or digit"
+    ),
+    "^[a-z0-9][-a-z0-9]*$": "a lowercase word: letters a-z, digits and '-'",
+    "^[a-z0-9][-a-z0-9]*/[a-z0-9][-a-z0-9]*$": "`namespace/name`, in lowercase (default/web)",
+    "^[a-z0-9][-a-z0-9.]*/[a-z0-9][-a-z0-9.]*$": "a pod as `namespace/name`, in lowercase",
+    "^[a-z0-9][-a-z0-9.]*(/[a-z0-9][-a-z0-9.]*)?$": (
+        "a pod as `namespace/name`, or an outside host's name or address, in lowercase"
+    ),
+    "^(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$": (
+        "a port number or a container port name (lowercase letters, digits and single '-', "
+        "at least one letter; a number is written without quotes)"
+    ),
+}
+
+_TYPES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping (`key: value` lines)",
+    "array": "a list",
+    "null": "empty",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty"
+
+
+def _guess(word: str, choices: list[str]) -> str:
+    """`did you mean …?` for a misspelt name, or ''."""
+    by_case = {c.lower(): c for c in choices}.get(word.lower())
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    found = by_case or (close[0] if close else None)
+    return f"did you mean `{found}`?" if found else ""
+
+
+def _at(data: Any, path: FieldPath) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _said_otherwise(error, data: Any) -> bool:
+    """An error the check's own says better: in a check of two kinds, the keys and fields
+    each kind finds wrong (the check is reported once, as having two kinds)."""
+    path = tuple(error.absolute_path)
+    if len(path) != 2 or path[0] != "expect" or error.validator == "oneOf":
+        return False
+    check = _at(data, path)
+    return isinstance(check, dict) and sum(k in check for k in CHECK_KINDS) > 1
+
+
+def _schema_message(error, data: Any = None) -> tuple[str, str]:
+    """A JSON Schema finding as (message, hint), in the words of the pack format."""
     # The Problem carries the field path already; the message says what is wrong there.
-    path = format_path(tuple(error.absolute_path))
-    if error.validator == "additionalProperties":
+    path = tuple(error.absolute_path)
+    shown = format_path(path)
+    value = error.instance
+    validator = error.validator
+    if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
-        return f"unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
-    if error.validator == "required":
-        return error.message
-    if (
-        error.validator in ("oneOf", "propertyNames")
-        and error.validator_value
-        and path.startswith("expect")
-    ):
+        extra = [k for k in value if k not in allowed]
+        hints = [h for h in (_guess(str(k), allowed) for k in extra) if h]
+        return (
+            f"unknown field(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}",
+            "; ".join(hints),
+        )
+    if validator == "required":
+        return error.message, ""
+    if "propertyNames" in error.schema_path and isinstance(value, str):
+        check = _at(data, path)
+        kind = next((k for k in CHECK_KINDS if isinstance(check, dict) and k in check), "")
+        allowed = list(error.validator_value) if validator == "enum" else []
+        return (
+            f"{value!r} is not one of the keys of a `{kind}` check ({', '.join(allowed)})",
+            _guess(value, allowed),
+        )
+    if validator == "oneOf" and shown.startswith("expect") and len(path) == 2:
+        kinds = [k for k in CHECK_KINDS if isinstance(value, dict) and k in value]
+        if len(kinds) > 1:
+            return (
+                f"a check has one kind, and this one has {len(kinds)}: "
+                + ", ".join(f"`{k}`" for k in kinds),
+                "split it into one check per kind",
+            )
+        keys = [str(k) for k in value] if isinstance(value, dict) else []
+        guesses = [(k, _guess(k, list(CHECK_KINDS))) for k in keys]
+        key, guess = next(((k, g) for k, g in guesses if g), ("", ""))
         return (
             "a check is one of `resource` (+ `fields`, `absent`), `service` (+ port, "
             "endpoints, targetPort, type, nodePort, externalName, dns, headless, compare, "
-            "ignore), `connectivity`, `lookup` (+ `resolves_to`, `from`) or `reachability`"
+            "ignore), `connectivity`, `lookup` (+ `resolves_to`, `from`) or `reachability`",
+            f"`{key}` is no check kind: {guess}" if guess else "",
         )
-    return error.message
+    if validator == "oneOf" and path and path[-1] == "reachability":
+        return (
+            f"{value!r} is not a reachability check",
+            "write `reachability: solution`, or `reachability: {compare: solution, over: "
+            "scenario}`",
+        )
+    if validator == "oneOf" and path == ("scenario",):
+        return (
+            f"must be a path to a scenario file, or the scenario itself; not {_kind_of(value)}",
+            "see docs/pack-format.md#scenarios",
+        )
+    if validator == "minProperties":
+        return "is empty", "write what it checks"
+    if validator == "pattern":
+        words = _PATTERNS.get(error.validator_value, "not written as this field needs")
+        fixed = re.sub(r"[^a-z0-9/.-]+", "-", str(value).lower()).strip("-")
+        good = fixed != value and re.fullmatch(error.validator_value, fixed)
+        return f"{value!r} is not {words}", f"write {fixed!r}" if good else ""
+    if validator == "type":
+        wanted = error.validator_value
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        words = " or ".join(_TYPES.get(w, w) for w in wanted)
+        hint = ""
+        if "string" in wanted and isinstance(value, int | float | bool):
+            plain = str(value).lower() if isinstance(value, bool) else str(value)
+            hint = f'quote it: "{plain}"'
+        return f"must be {words}, not {_kind_of(value)}", hint
+    if validator == "enum":
+        choices = [str(c) for c in error.validator_value]
+        return (
+            f"{value!r} is not one of {', '.join(choices)}",
+            _guess(str(value), choices),
+        )
+    if validator == "const":
+        return f"must be {error.validator_value!r}", ""
+    if validator in ("minLength", "minItems"):
+        if error.validator_value <= 1:
+            return "must not be empty", ""
+        return f"needs at least {error.validator_value} items", ""
+    if validator == "maxLength":
+        return f"is longer than {error.validator_value} characters", ""
+    if validator == "minimum":
+        return f"must be at least {error.validator_value}, not {value}", ""
+    if validator == "maximum":
+        return f"must be at most {error.validator_value}, not {value}", ""
+    if validator == "uniqueItems":
+        seen: list[Any] = []
+        twice = next((v for v in value if v in seen or seen.append(v)), None)
+        return f"lists {twice!r} more than once", "remove one"
+    return error.message, ""
