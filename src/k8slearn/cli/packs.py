@@ -92,6 +92,8 @@ _FLAGS = {
     "fail alike, so a learner who writes this one never reads its why",
     "no why": "no known mistake matches, so a learner is told only which checks fail",
     "passes": "this wrong answer passes: a learner who writes it is told it is right",
+    "twin": "behaves exactly like wrong answer {other}: the grader cannot tell the two apart, "
+    "so a learner whose answer fails this way reads the why of the one their text resembles more",
 }
 
 
@@ -112,7 +114,7 @@ def _print_feedback(report) -> None:
         print_grade("answer.yaml", f.grade)
         if f.flag:
             known = f.grade.known_mistake
-            other = known.index + 1 if known is not None else 0
+            other = (f.twin if f.flag == "twin" else known.index if known else -1) + 1
             click.echo(
                 click.style("⚠ ", fg="yellow", bold=True) + _FLAGS[f.flag].format(other=other)
             )

@@ -116,7 +116,7 @@ def check(
         if not grade.passed:
             from k8slearn.grading.mistakes import MistakeFinder
 
-            grade.known_mistake = MistakeFinder(grader).find(grade)
+            grade.known_mistake = MistakeFinder(grader).find(grade, text)
     except ExerciseError as exc:
         raise InputError(f"the exercise is broken: {exc}") from None
     if not no_record:

@@ -18,6 +18,7 @@ is worth more than any generic message, so the faces show it.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,24 +56,37 @@ class MistakeFinder:
                 out.append((i, wrong.why.strip(), grade))
         return out
 
-    def find(self, grade: Grade) -> KnownMistake | None:
-        """The wrong answer `grade` repeats, or None (always None for a passing grade)."""
+    def find(self, grade: Grade, text: str = "") -> KnownMistake | None:
+        """The wrong answer `grade` repeats, or None (always None for a passing grade).
+
+        `text`, the answer graded, breaks ties: of two wrong answers that fail alike,
+        the one written most like it is the one its author explained.
+        """
         if grade.passed or not self._known:
             return None
         mine = _signature(grade)
         alike = [(i, why, known) for i, why, known in self._known if _behaves_alike(grade, known)]
         # Two wrong answers may behave alike for different reasons: the one whose messages
         # match too explains this answer best.
-        for i, why, known in alike:
-            if _signature(known) == mine:
-                return KnownMistake(why, i, "behaves like")
-        if alike:
-            i, why, _ = alike[0]
-            return KnownMistake(why, i, "behaves like")
-        for i, why, known in self._known:
-            if _signature(known) == mine:
-                return KnownMistake(why, i, "fails like")
+        tiers = (
+            ([c for c in alike if _signature(c[2]) == mine], "behaves like"),
+            (alike, "behaves like"),
+            ([c for c in self._known if _signature(c[2]) == mine], "fails like"),
+        )
+        for candidates, how in tiers:
+            if candidates:
+                i, why, _ = self._closest(candidates, text)
+                return KnownMistake(why, i, how)
         return None
+
+    def _closest(self, candidates: list[tuple[int, str, Grade]], text: str):
+        if len(candidates) == 1 or not text:
+            return candidates[0]
+        answers = self.grader.exercise.wrong_answers
+        return max(
+            candidates,
+            key=lambda c: difflib.SequenceMatcher(None, text, answers[c[0]].answer).ratio(),
+        )
 
 
 def _failed_names(grade: Grade) -> frozenset[str]:

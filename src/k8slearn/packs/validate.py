@@ -58,6 +58,7 @@ class Feedback:
     file: str
     line: int | None
     grade: Grade  # with the known mistake it is matched to (grade.known_mistake)
+    twin: int | None = None  # an earlier wrong answer the grader cannot tell this one from
 
     @property
     def flag(self) -> str:
@@ -69,6 +70,8 @@ class Feedback:
             return "no why"
         if known.index != self.index:
             return "another why"
+        if self.twin is not None:
+            return "twin"
         return ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,12 +210,16 @@ def validate_pack(
                 )
             try:
                 wrong_grade = grader.grade(wrong.answer)
+                twin = None
                 if finder is not None and not wrong_grade.passed:
-                    wrong_grade.known_mistake = finder.find(wrong_grade)
+                    wrong_grade.known_mistake = finder.find(wrong_grade, wrong.answer)
+                    first = finder.find(wrong_grade)  # without the text: the first alike
+                    if first is not None and first.index < i:
+                        twin = first.index
             except ExerciseError:
                 continue  # the broken solution is reported above; this answer cannot be judged
             if finder is not None:
-                shown = Feedback(ex, i, file, wrong.line, wrong_grade)
+                shown = Feedback(ex, i, file, wrong.line, wrong_grade, twin)
                 report.feedback.append(shown)
                 report.problems.extend(_feedback_problems(shown))
             if wrong_grade.passed:
@@ -237,15 +244,25 @@ def _feedback_problems(shown: Feedback) -> list[Problem]:
     """A wrong answer whose own why a learner never reads is worth a warning."""
     ex, i = shown.exercise, shown.index
     known = shown.grade.known_mistake
-    if shown.flag != "another why" or known is None:
+    if known is None or shown.flag not in ("another why", "twin"):
         return []
-    other = ex.wrong_answers[known.index]
+    j = known.index if shown.flag == "another why" else shown.twin
+    assert j is not None
+    other = ex.wrong_answers[j]
     alike = "behaves exactly like" if known.how == "behaves like" else "fails exactly like"
+    if shown.flag == "another why":
+        effect = (
+            f"so a learner who writes it is shown the why of wrong answer {j + 1}, never its own"
+        )
+    else:
+        effect = (
+            "so the grader cannot tell the two apart: a learner whose answer fails this way "
+            "reads the why of whichever of the two their text resembles more"
+        )
     return [
         Problem(
-            f"exercise {ex.id}: wrong answer {i + 1} {alike} wrong answer {known.index + 1} "
-            f"(line {other.line}), so a learner who writes it is shown the why of wrong answer "
-            f"{known.index + 1}, never its own",
+            f"exercise {ex.id}: wrong answer {i + 1} {alike} wrong answer {j + 1} "
+            f"(line {other.line}), {effect}",
             file=shown.file,
             line=shown.line,
             severity="warning",

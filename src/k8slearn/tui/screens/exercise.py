@@ -2,7 +2,9 @@
 
 Everything slow (validation, grading) runs in thread workers; the draft is
 saved a moment after each change and again when the screen goes away, so a
-learner's typing survives quit, crash and kill.
+learner's typing survives quit, crash and kill. In a drill the editor starts
+from the starter and saves under its own key (`drill:<exercise>`), so a drill
+never overwrites the learner's own draft, which ctrl+o loads on demand.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from k8slearn.grading.mistakes import MistakeFinder
 from k8slearn.manifests.validate import ValidationReport, validate_text
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.progress.schedule import review
-from k8slearn.tui.screens.drill_step import DrillStep
+from k8slearn.tui.screens.drill_step import NEXT_KEY_HINT, DrillStep
 from k8slearn.tui.screens.modals import ConfirmScreen, TextScreen
 from k8slearn.tui.widgets.countdown import Countdown
 from k8slearn.tui.widgets.editor import AnswerEditor
@@ -31,6 +33,7 @@ from k8slearn.tui.widgets.results import MatrixData, ResultsPanel
 
 SAVE_DELAY = 0.4
 VALIDATE_DELAY = 0.3
+DRILL_DRAFT_PREFIX = "drill:"  # drafts typed in drills, apart from the learner's own
 
 
 class ExerciseScreen(DrillStep):
@@ -45,6 +48,7 @@ class ExerciseScreen(DrillStep):
         Binding("ctrl+n", "step(1)", "Next", id="next"),
         Binding("ctrl+p", "step(-1)", "Prev", id="previous"),
         Binding("f4", "matrix", "Matrix", id="matrix"),
+        Binding("ctrl+o", "load_draft", "My draft", id="load-draft", tooltip="Load my saved draft"),
         Binding(
             "f6",
             "verify",
@@ -96,9 +100,17 @@ class ExerciseScreen(DrillStep):
                 yield ResultsPanel(id="results")
         yield Footer(compact=True)
 
+    @property
+    def draft_key(self) -> str:
+        """Where this screen's typing is saved: a drill's apart from the learner's own draft."""
+        qid = self.exercise.qualified_id
+        return DRILL_DRAFT_PREFIX + qid if self.drill is not None else qid
+
     def _first_text(self) -> str:
         if self.initial_text is not None:
             return self.initial_text
+        if self.drill is not None:  # a fresh start, as in an exam; ctrl+o loads the draft
+            return self.exercise.starter
         draft = self.app.store.draft(self.exercise.qualified_id)
         return draft if draft is not None else self.exercise.starter
 
@@ -146,7 +158,7 @@ class ExerciseScreen(DrillStep):
     def _save_now(self) -> None:
         editor = self.editor
         if editor.text != self._saved_text:
-            self.app.store.save_draft(self.exercise.qualified_id, editor.text)
+            self.app.store.save_draft(self.draft_key, editor.text)
             self._saved_text = editor.text
 
     def on_unmount(self) -> None:
@@ -213,7 +225,7 @@ class ExerciseScreen(DrillStep):
         try:
             grade = self.grader.grade(text)
             if self.mistakes is not None:
-                grade.known_mistake = self.mistakes.find(grade)
+                grade.known_mistake = self.mistakes.find(grade, text)
             matrix = None
             if grade.world is not None and grade.ports:
                 expected = None
@@ -242,6 +254,9 @@ class ExerciseScreen(DrillStep):
             if grade.passed:
                 self.notify("Passed! On to the next one…", title="✓", timeout=2)
                 self.finish_item(True, [], delay=2.0)
+            else:
+                self.note_failed_check([c.name for c in grade.failed_checks()])
+                self.notify(f"Not yet: fix it and F5 again, or {NEXT_KEY_HINT}.", timeout=6)
             return
         if grade.passed:
             self._review(passed=True)
@@ -308,11 +323,26 @@ class ExerciseScreen(DrillStep):
         editor.cursor_location = (0, 0)
         self.notify("Back to the starter text (ctrl+z undoes).", timeout=3)
 
+    def action_load_draft(self) -> None:
+        """In a drill: replace the editor's text with the learner's own saved draft."""
+        draft = self.app.store.draft(self.exercise.qualified_id)
+        editor = self.query_one(AnswerEditor)
+        if draft is None:
+            self.notify("You have no saved draft for this exercise.", timeout=3)
+            return
+        if draft == editor.text:
+            self.notify("The editor already holds your saved draft.", timeout=3)
+            return
+        editor.replace(draft, (0, 0), editor.document.end)
+        editor.cursor_location = (0, 0)
+        self.notify("Your saved draft is loaded (ctrl+z undoes).", timeout=3)
+
     def action_step(self, step: int) -> None:
         self._save_now()
         if self.drill is not None:
-            self.skip_item()
-            return
+            if step > 0:
+                self.drill_next()
+            return  # a drill only goes forward
         target = self.app.library.neighbour(self.exercise, step)
         if target is None:
             self.notify("This is the " + ("last" if step > 0 else "first") + " exercise.")
@@ -354,7 +384,10 @@ class ExerciseScreen(DrillStep):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hint" and self.hints_shown >= len(self.exercise.hints):
             return None
-        return True
+        if action == "load_draft":
+            return self.drill is not None  # outside drills the editor starts from the draft
+        # a drill only goes forward: no ctrl+p
+        return not (action == "step" and parameters == (-1,) and self.drill is not None)
 
 
 def _escape(text: str) -> str:
