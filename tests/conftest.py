@@ -21,3 +21,13 @@ def make_world(scenario: dict | str, manifests: str = "") -> World:
 @pytest.fixture
 def world():
     return make_world
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory):
+    """Tests never write progress or caches into the real user's data folder."""
+    import os
+
+    if "K8SLEARN_HOME" not in os.environ:
+        os.environ["K8SLEARN_HOME"] = str(tmp_path_factory.mktemp("k8slearn-home"))
+    yield

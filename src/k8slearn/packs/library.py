@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from k8slearn.packs.format import Exercise, Pack, is_dir, load_pack, resolved
+from k8slearn.packs.cache import entry_points_cached, load_pack_cached
+from k8slearn.packs.format import Exercise, Pack, is_dir, resolved
 from k8slearn.problems import Problem
 
 ENV_VAR = "K8SLEARN_PACKS"
@@ -44,13 +45,11 @@ def builtin_wanted(no_builtin: bool = False) -> bool:
 
 def installed_pack_dirs(problems: list[Problem] | None = None) -> list[Path]:
     """The folders of packs installed as Python packages (entry points `k8slearn.packs`)."""
-    from importlib.metadata import entry_points
-
     out = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        where = f"entry point {ep.name!r} ({ep.value}) of group {ENTRY_POINT_GROUP}"
+    for name, value in entry_points_cached(ENTRY_POINT_GROUP):
+        where = f"entry point {name!r} ({value}) of group {ENTRY_POINT_GROUP}"
         try:
-            target = ep.load()
+            target = _load_entry_point(value)
             if callable(target):
                 target = target()
             if hasattr(target, "__path__"):  # a package: the pack is its folder
@@ -64,10 +63,21 @@ def installed_pack_dirs(problems: list[Problem] | None = None) -> list[Path]:
                     Problem(
                         f"{where} cannot be loaded ({type(exc).__name__}: {exc}); "
                         "reinstall the pack's package",
-                        file=ep.value,
+                        file=value,
                     )
                 )
     return out
+
+
+def _load_entry_point(value: str) -> object:
+    """The object an entry point names: `module` or `module:attr.attr` (extras ignored)."""
+    import importlib
+
+    module, _, attrs = value.partition("[")[0].strip().partition(":")
+    target: object = importlib.import_module(module.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        target = getattr(target, attr)
+    return target
 
 
 def pack_folder_of(path: Path) -> tuple[Path, str]:
@@ -158,7 +168,7 @@ def load_library(extra: Iterable[str | Path] = (), no_builtin: bool = False) -> 
                 Problem(f"pack folder {folder} does not exist", file=str(folder))
             )
             continue
-        pack, problems = load_pack(folder)
+        pack, problems = load_pack_cached(folder)
         library.problems.extend(problems)
         if pack is None:
             continue

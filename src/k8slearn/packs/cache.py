@@ -1,0 +1,138 @@
+"""Parsed packs (and where installed packs are) kept between runs, so a start or a
+`check` does not re-read every file.
+
+Reading and checking the built-in pack's 68 exercise files costs about a third
+of a second, on every start of the app and every `k8slearn check`. What a pack
+reads to is the same as long as none of its files and none of k8slearn's own
+code changed, so the result is kept, pickled, under `<home>/cache/packs/` and
+used again when its key still matches:
+
+- every file of the pack folder: its path, size and modification time;
+- the same for every code and schema file of the k8slearn package (another
+  version may read packs differently).
+
+Finding installed pack packages means importing `importlib.metadata` and
+reading every installed distribution's metadata (~70 ms). Their entry points
+(group `k8slearn.packs`) are kept too, keyed by the modification times of the
+folders on `sys.path`: installing or removing a package changes its folder's.
+
+The cache is an optimisation only: any error reading or writing it falls back
+to reading the pack. `pack validate` never uses it. `K8SLEARN_NO_CACHE=1`
+turns it off. The files are the learner's own, in their own data folder, as
+the progress store is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from k8slearn.packs.format import Pack, load_pack, resolved
+from k8slearn.problems import Problem
+
+NO_CACHE_VAR = "K8SLEARN_NO_CACHE"
+_FORMAT = 1  # bump when what is stored changes shape
+
+
+def load_pack_cached(root: Path) -> tuple[Pack | None, list[Problem]]:
+    """`load_pack(root)`, from the cache when nothing it depends on changed."""
+    if os.environ.get(NO_CACHE_VAR, "").strip().lower() not in ("", "0", "false", "no"):
+        return load_pack(root)
+    real = resolved(root) or root
+    try:
+        key = (_FORMAT, _code_fingerprint(), _folder_fingerprint(real))
+        file = _cache_folder() / f"{hashlib.sha256(str(real).encode()).hexdigest()[:24]}.pickle"
+    except OSError:
+        return load_pack(root)
+    try:
+        with open(file, "rb") as f:
+            stored_key, value = pickle.load(f)
+        if stored_key == key:
+            return value
+    except Exception:  # missing, stale, from another Python, damaged: read the pack again
+        pass
+    value = load_pack(root)
+    _store(file, (key, value))
+    return value
+
+
+def _cache_folder() -> Path:
+    from k8slearn.progress.store import home
+
+    return home() / "cache" / "packs"
+
+
+def _store(file: Path, item: object) -> None:
+    """Write atomically (a reader never sees half a file); a failure only costs speed."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, file)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except (OSError, pickle.PickleError, TypeError, AttributeError):
+        pass
+
+
+def _folder_fingerprint(root: Path) -> tuple:
+    entries = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            st = os.stat(path)
+            entries.append((os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
+    return tuple(entries)
+
+
+@cache
+def _code_fingerprint() -> tuple:
+    import k8slearn
+
+    package = Path(k8slearn.__file__).parent
+    entries: list[tuple] = []
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d not in ("lessons", "__pycache__"))
+        for name in sorted(files):
+            if name.endswith((".py", ".json")):
+                st = os.stat(os.path.join(folder, name))
+                entries.append((name, st.st_size, st.st_mtime_ns))
+    return tuple(entries)
+
+
+def entry_points_cached(group: str) -> list[tuple[str, str]]:
+    """(name, value) of every entry point in `group`, sorted by name."""
+    key = (_FORMAT, group, _path_fingerprint())
+    file = _cache_folder() / "entry-points.pickle"
+    try:
+        with open(file, "rb") as f:
+            stored_key, value = pickle.load(f)
+        if stored_key == key:
+            return value
+    except Exception:  # missing, stale or damaged: ask importlib.metadata
+        pass
+    from importlib.metadata import entry_points
+
+    value = sorted((ep.name, ep.value) for ep in entry_points(group=group))
+    _store(file, (key, value))
+    return value
+
+
+def _path_fingerprint() -> tuple:
+    import sys
+
+    out = []
+    for entry in sys.path:
+        try:
+            out.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            out.append((entry, None))
+    return tuple(out)
