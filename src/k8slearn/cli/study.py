@@ -9,6 +9,7 @@ import click
 
 from k8slearn.cli.common import (
     EXIT_INVALID,
+    EXIT_USAGE,
     InputError,
     emit_json,
     learner,
@@ -195,9 +196,6 @@ def open_command(
     run_app(library, found, answer, learner=learner(learner_given))
 
 
-EXIT_DRILL_ABANDONED = 3  # `drill`: stopped with items unanswered, or never started
-
-
 @click.command()
 @pack_options
 @learner_option
@@ -244,7 +242,8 @@ def drill(
     report is still written, marked "abandoned": true (JUnit: a property abandoned=true),
     and the unanswered items count as skipped.
     Exit 0 when the drill ran to its end (every item answered, or the time ran out),
-    3 when it was abandoned or never started, 2 for a bad option or report folder.
+    1 when it was abandoned, 2 when it could not start (a bad option, a missing report
+    folder, no exercise to drill).
     """
     from k8slearn.tui.app import DrillOptions, run_app
 
@@ -267,14 +266,14 @@ def drill(
     )
     if not drills:
         click.echo("No drill was run (see the app's message), so no report was written.", err=True)
-        sys.exit(EXIT_DRILL_ABANDONED)
+        sys.exit(EXIT_USAGE)
     if drills[0].drill.abandoned:
         click.echo(
             "The drill was stopped before its end"
             + (f"; the report in {report} says so." if report is not None else "."),
             err=True,
         )
-        sys.exit(EXIT_DRILL_ABANDONED)
+        sys.exit(EXIT_INVALID)
 
 
 @click.command()

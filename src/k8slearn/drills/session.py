@@ -4,6 +4,12 @@ Choosing: exercises whose spaced-repetition card is due come first (most
 overdue first), then ones never seen, then the rest — filtered by tags.
 Scoring: a pass is worth 1 point less 0.25 per hint used (never below 0.25);
 a fail, a shown solution or running out of time is worth 0.
+
+Outcomes, as the reports count them: *passed*; *failed* (a check failed and the
+learner moved on, the solution was shown, or the clock ran out); *skipped* (the
+learner moved on with ctrl+n before any check failed, or stopped the drill on
+it); *not reached*. JUnit counts the last two as skipped, never as failures.
+A drill the learner ends while an item is still unanswered is *abandoned*.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from k8slearn.progress.schedule import due_exercises, review, weak_concepts
 from k8slearn.progress.store import Store
 
 DrillKind = Literal["build", "predict", "kubectl"]
+Outcome = Literal["passed", "failed", "skipped", "not reached"]
 HINT_COST = 0.25
+SKIPPED_BY_LEARNER = "skipped by the learner"
+NOT_REACHED = "not reached"
 
 
 @dataclass
@@ -35,6 +44,15 @@ class DrillItem:
     solution_shown: bool = False
     failed_checks: list[str] = field(default_factory=list)
     note: str = ""
+    skipped: bool = False  # moved on without a failing answer: not a failure
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.passed is None:
+            return "not reached"
+        if self.passed:
+            return "passed"
+        return "skipped" if self.skipped else "failed"
 
     @property
     def points(self) -> float:
@@ -49,6 +67,8 @@ class DrillItem:
             "kind": self.kind,
             "passed": bool(self.passed),
             "reached": self.passed is not None,
+            "skipped": self.outcome in ("skipped", "not reached"),
+            "outcome": self.outcome,
             "seconds": round(self.seconds, 1),
             "hints": self.hints,
             "solutionShown": self.solution_shown,
@@ -87,6 +107,12 @@ def choose_exercises(
     return (first + new + rest)[:count]
 
 
+def packs_of(library: Library, exercises: list[Exercise]) -> list[dict[str, str]]:
+    """The packs (id and version, in library order) the given exercises come from."""
+    wanted = {e.pack_id for e in exercises}
+    return [{"id": p.id, "version": p.version} for p in library.packs if p.id in wanted]
+
+
 @dataclass
 class Drill:
     """One drill in progress: its items, its clock, and where the learner is."""
@@ -97,6 +123,9 @@ class Drill:
     current: int = 0
     finished: float | None = None
     scope: list[str] | None = None  # the exercises whose concepts the summary weighs
+    learner: str = ""  # who drilled, as reports name them
+    packs: list[dict[str, str]] = field(default_factory=list)  # [{"id", "version"}]
+    abandoned: bool = False  # ended by the learner while an item was still unanswered
 
     @property
     def deadline(self) -> float:
@@ -134,11 +163,31 @@ class Drill:
         self.current += 1
         return self.item
 
+    def stop(self, store: Store, timed_out: bool) -> None:
+        """End the drill before its last item moved on: the clock ran out, or the learner left.
+
+        The item on screen fails when the clock stopped it or a check of it already failed;
+        otherwise it was left unanswered: skipped, and not held against its review card. A
+        learner leaving with anything unanswered abandons the drill.
+        """
+        unanswered = [i for i in self.items[self.current :] if i.passed is None]
+        self.abandoned = bool(unanswered) and not timed_out
+        current = self.item
+        if current is None or current.passed is not None:
+            return
+        if timed_out or current.failed_checks:
+            current.passed = False
+            current.note = "time ran out" if timed_out else "stopped after a failing check"
+            self.complete(store, current)
+        else:
+            current.passed, current.skipped, current.note = False, True, "drill stopped"
+        self.current += 1
+
     def finish(self, store: Store) -> DrillSummary:
         self.finished = self.finished or time.time()
         for item in self.items[self.current :]:
             if item.passed is None:
-                item.note = item.note or "not reached"
+                item.note = item.note or NOT_REACHED
         score = sum(i.points for i in self.items)
         previous = store.drills()
         store.save_drill(
@@ -179,6 +228,9 @@ class DrillSummary:
     def to_dict(self) -> dict:
         d = self.drill
         return {
+            "learner": d.learner,
+            "packs": d.packs,
+            "abandoned": d.abandoned,
             "started": datetime.fromtimestamp(d.started, UTC).isoformat(),
             "finished": datetime.fromtimestamp(d.finished or d.started, UTC).isoformat(),
             "minutes": d.minutes,
@@ -202,25 +254,37 @@ def write_report(path: Path, summary: DrillSummary) -> None:
 
 
 def junit_xml(summary: DrillSummary) -> str:
+    """One test case per item: failed items fail; skipped and unreached ones are skipped.
+
+    The suite's properties name the learner, each pack (`<id>@<version>`), the score and
+    whether the drill was abandoned, so a class's files can be told apart and gathered.
+    """
     import xml.etree.ElementTree as ET
 
-    items = summary.drill.items
-    failures = sum(1 for i in items if i.passed is not None and not i.passed)
-    skipped = sum(1 for i in items if i.passed is None)
+    drill = summary.drill
+    items = drill.items
+    outcomes = [i.outcome for i in items]
     suite = ET.Element(
         "testsuite",
         {
             "name": "k8slearn drill",
             "tests": str(len(items)),
-            "failures": str(failures),
-            "skipped": str(skipped),
+            "failures": str(outcomes.count("failed")),
+            "skipped": str(outcomes.count("skipped") + outcomes.count("not reached")),
             "errors": "0",
             "time": f"{sum(i.seconds for i in items):.1f}",
-            "timestamp": datetime.fromtimestamp(summary.drill.started, UTC).isoformat(),
+            "timestamp": datetime.fromtimestamp(drill.started, UTC).isoformat(),
         },
     )
     props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", {"name": "score", "value": f"{summary.score:g}"})
+    properties = [
+        ("learner", drill.learner),
+        *(("pack", f"{p['id']}@{p['version']}") for p in drill.packs),
+        ("score", f"{summary.score:g}"),
+        ("abandoned", "true" if drill.abandoned else "false"),
+    ]
+    for name, value in properties:
+        ET.SubElement(props, "property", {"name": name, "value": value})
     for item in items:
         case = ET.SubElement(
             suite,
@@ -231,9 +295,11 @@ def junit_xml(summary: DrillSummary) -> str:
                 "time": f"{item.seconds:.1f}",
             },
         )
-        if item.passed is None:
-            ET.SubElement(case, "skipped", {"message": item.note or "not reached"})
-        elif not item.passed:
+        if item.outcome == "not reached":
+            ET.SubElement(case, "skipped", {"message": item.note or NOT_REACHED})
+        elif item.outcome == "skipped":
+            ET.SubElement(case, "skipped", {"message": item.note or SKIPPED_BY_LEARNER})
+        elif item.outcome == "failed":
             reason = "solution shown" if item.solution_shown else (item.note or "checks failed")
             failure = ET.SubElement(case, "failure", {"message": reason})
             failure.text = "\n".join(item.failed_checks)

@@ -7,11 +7,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from k8slearn.drills.session import Drill, DrillItem, choose_exercises, write_report
+from k8slearn.drills.session import (
+    Drill,
+    DrillItem,
+    DrillSummary,
+    choose_exercises,
+    packs_of,
+    write_report,
+)
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.packs.library import Library
 from k8slearn.progress.store import Store
@@ -57,6 +65,15 @@ class K8sLearnApp(App):
         self.start_answer = answer
         self.start_drill_options = drill
         self.drill: Drill | None = None
+        self.drill_summaries: list[DrillSummary] = []  # every drill ended in this run, in order
+        self.last_input_time: float | None = None  # when the latest key or click was made
+
+    async def on_event(self, event: events.Event) -> None:
+        # The time a key or click was made, for a drill to tell a key meant for the item that
+        # has just gone from one meant for the item on screen (see DrillStep).
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.last_input_time = event.time
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
@@ -144,7 +161,11 @@ class K8sLearnApp(App):
             self.notify("No exercise matches this drill (check --tags).", severity="warning")
             return
         self.drill = Drill(
-            items, options.minutes, scope=[e.qualified_id for e in self.library.exercises()]
+            items,
+            options.minutes,
+            scope=[e.qualified_id for e in self.library.exercises()],
+            learner=self.learner,
+            packs=packs_of(self.library, [i.exercise for i in items]),
         )
         self._drill_options = options
         self._drill_rng = rng
@@ -166,30 +187,40 @@ class K8sLearnApp(App):
 
     def finish_drill_item(
         self,
+        item: DrillItem,
         passed: bool,
         seconds: float,
         hints: int,
         failed_checks: list[str],
         note: str = "",
         solution_shown: bool = False,
+        skipped: bool = False,
         delay: float = 0.0,
+        advance: bool = True,
     ) -> None:
-        """Record the current drill item's outcome, then move on (after `delay` seconds)."""
+        """Record `item`'s outcome, then move on (after `delay` seconds), unless `advance` is
+        False: the learner then reads what the screen explains and moves on with ctrl+n.
+
+        Nothing happens unless `item` is the drill's current, unanswered item, so a late key
+        on a screen the drill is leaving cannot answer the item that follows."""
         drill = self.drill
-        if drill is None or drill.item is None or drill.item.passed is not None:
+        if drill is None or drill.item is not item or item.passed is not None:
             return
-        item = drill.item
         item.passed, item.seconds, item.hints = passed, seconds, hints
         item.failed_checks, item.note, item.solution_shown = failed_checks, note, solution_shown
+        item.skipped = skipped
         drill.complete(self.store, item)
+        if not advance:
+            return
         if delay:
-            self.set_timer(delay, self._advance_drill)
+            self.set_timer(delay, lambda: self.next_drill_item(item))
         else:
-            self._advance_drill()
+            self.next_drill_item(item)
 
-    def _advance_drill(self) -> None:
+    def next_drill_item(self, item: DrillItem) -> None:
+        """Leave the answered `item` for the next one; nothing if the drill has already left it."""
         drill = self.drill
-        if drill is None:
+        if drill is None or drill.item is not item or item.passed is None:
             return
         nxt = drill.advance()
         if nxt is None or drill.remaining() <= 0:
@@ -197,23 +228,28 @@ class K8sLearnApp(App):
         else:
             self.call_later(self.switch_screen, self._drill_screen(nxt))
 
-    def end_drill(self) -> None:
-        """Time is up, the learner stopped, or every item is done: score and summarise."""
+    def end_drill(self, show_summary: bool = True) -> DrillSummary | None:
+        """Time is up, the learner stopped, or every item is done: score, report, summarise.
+
+        Stopped with an item unanswered, the drill is abandoned, and its report says so."""
         from k8slearn.tui.screens.drill_summary import DrillSummaryScreen
 
         drill = self.drill
         if drill is None:
-            return
+            return None
         self.drill = None
         current = drill.item
-        if current is not None and current.passed is None:
-            current.passed, current.note = (
-                False,
-                "time ran out" if drill.remaining() <= 0 else "stopped",
-            )
-            drill.complete(self.store, current)
-            drill.current += 1
+        for screen in reversed(self.screen_stack):  # the item on screen: its time and hints
+            if (
+                current is not None
+                and current.passed is None
+                and getattr(screen, "drill_item", None) is current
+            ):
+                current.seconds, current.hints = screen.elapsed, screen.hints_shown
+                break
+        drill.stop(self.store, timed_out=drill.remaining() <= 0)
         summary = drill.finish(self.store)
+        self.drill_summaries.append(summary)
         note = ""
         report = self._drill_options.report
         if report is not None:
@@ -223,8 +259,16 @@ class K8sLearnApp(App):
             except OSError as exc:
                 note = f"The report could not be written to {report}: {exc.strerror or exc}."
                 self.notify(note, severity="error")
-        # On the next turn of the loop: the screen being replaced may still be handling a key.
-        self.call_later(self.switch_screen, DrillSummaryScreen(summary, note))
+        if show_summary:
+            # On the next turn of the loop: the screen being replaced may still be handling a key.
+            self.call_later(self.switch_screen, DrillSummaryScreen(summary, note))
+        return summary
+
+    async def action_quit(self) -> None:
+        """Quit; a drill under way ends first, so its results are recorded and reported."""
+        if self.drill is not None:
+            self.end_drill(show_summary=False)
+        self.exit()
 
     def verify_unavailable_reason(self) -> str | None:
         """Why F6 cannot run now (no kind cluster answering), or None when it can."""
@@ -266,15 +310,19 @@ def run_app(
     answer: str | None = None,
     drill: DrillOptions | None = None,
     learner: str | None = None,
-) -> None:
-    """Run the app on `library` (default: the built-in pack and K8SLEARN_PACKS)."""
+) -> list[DrillSummary]:
+    """Run the app on `library` (default: the built-in pack and K8SLEARN_PACKS).
+
+    Returns the drills ended during the run, in order (the first is `drill`'s, if given)."""
     from k8slearn.packs.library import load_library
     from k8slearn.progress.identity import learner_name
     from k8slearn.progress.store import open_store
 
     library = library if library is not None else load_library()
     store = open_store()
+    app = K8sLearnApp(library, store, start, answer, drill, learner_name(learner))
     try:
-        K8sLearnApp(library, store, start, answer, drill, learner_name(learner)).run()
+        app.run()
     finally:
         store.close()
+    return app.drill_summaries

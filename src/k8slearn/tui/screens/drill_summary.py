@@ -28,8 +28,9 @@ class DrillSummaryScreen(Screen):
             for i in s.to_review()
         )
         weak = "\n".join(f"- **{t}**: {r:.0%} of {n} right" for t, r, n in s.weak)
+        ended = "stopped before the end" if s.drill.abandoned else "finished"
         text = (
-            f"# Drill finished: {s.score:g} / {s.total} points\n\n"
+            f"# Drill {ended}: {s.score:g} / {s.total} points\n\n"
             f"{passed} passed, {s.total - passed} not. {s.comparison()}\n\n"
             + (
                 f"## Review these\n\n{review}\n\n"
@@ -50,9 +51,7 @@ class DrillSummaryScreen(Screen):
         table = self.query_one(DataTable)
         table.add_columns("exercise", "kind", "result", "time", "hints", "points")
         for item in self.summary.drill.items:
-            result = (
-                "not reached" if item.passed is None else ("passed" if item.passed else "failed")
-            )
+            result: str = item.outcome
             if item.solution_shown:
                 result = "solution shown"
             table.add_row(

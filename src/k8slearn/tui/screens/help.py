@@ -17,7 +17,8 @@ NetworkPolicy allows. Any answer that behaves right passes, however it is writte
 | F3 | show the solution (asks first; recorded) |
 | ctrl+s | save the draft now (drafts also save as you type) |
 | ctrl+r | reset the editor to the starter (ctrl+z undoes) |
-| ctrl+n / ctrl+p | next / previous exercise |
+| ctrl+n / ctrl+p | next / previous exercise (in a drill: next item only) |
+| ctrl+o | in a drill: load your own saved draft (a drill starts from the starter) |
 | ctrl+e | edit the answer in `$EDITOR` (vim, as in the exam) |
 | F6 | verify on a kind cluster (`k8slearn cluster up` first) |
 | tab | indent (two spaces); to leave the editor use the mouse or F-keys |
@@ -30,4 +31,27 @@ NetworkPolicy allows. Any answer that behaves right passes, however it is writte
 After a check, the reachability matrix shows every connection between the scenario's pods
 (rows: from, columns: to) on the chosen port. Cells that differ from the model solution are
 highlighted; move onto a cell to read why it is allowed or denied.
+
+## Predict the table
+
+Rows are where a connection comes from, columns where it goes to. The cursor starts on the
+first cell, with the table focused.
+
+| Key | Does |
+|---|---|
+| arrows | move between cells |
+| space | mark the cell allowed (✓) or denied (·) |
+| tab / shift+tab | move the focus to the manifests and back to the table |
+| F5 | check the whole table (once); then move onto a ≠ cell to read why |
+| F2 | next hint |
+
+A cell marked `=` is a pod talking to itself: always allowed, never asked.
+
+## Drills
+
+A countdown runs; hints cost a quarter point and F3 ends the item as failed. A right answer
+moves on by itself. A wrong one stays on screen so you can read why: press **ctrl+n** for
+the next item when you are done (in a build item you may also fix it and F5 again). ctrl+n
+before any failing check skips the item. Esc (twice from the editor) or ctrl+q stops the
+drill; the results so far are still recorded and reported, marked as abandoned.
 """

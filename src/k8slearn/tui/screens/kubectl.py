@@ -100,9 +100,13 @@ class KubectlScreen(DrillStep):
             hints_used=self.hints_shown,
             source="drill" if self.drill else "app",
         )
-        if grade.passed and self.drill is not None:
+        if self.drill is None:
+            return
+        if grade.passed:
             self.done = True
             self.finish_item(True, [], delay=2.0)
+        else:
+            self.note_failed_check([c.name for c in grade.failed_checks()])
 
     def action_hint(self) -> None:
         if self.hints_shown < len(self.exercise.hints):
@@ -110,6 +114,5 @@ class KubectlScreen(DrillStep):
             self.query_one("#prompt", Markdown).update(self._markdown())
 
     def action_skip(self) -> None:
-        if self.drill is not None and not self.done:
-            self.done = True
-            self.skip_item()
+        if self.drill is not None:
+            self.drill_next()

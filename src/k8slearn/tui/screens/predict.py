@@ -1,4 +1,9 @@
-"""Predict the table: mark which connections the shown manifests allow, then see the truth."""
+"""Predict the table: mark which connections the shown manifests allow, then see the truth.
+
+The matrix has one cell per connection (row: from, column: to); the sources are row
+labels, which the cursor cannot enter, so it always sits on a cell and Space marks it.
+In a drill a right table moves on by itself; a wrong one stays, to be read, until ctrl+n.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Markdown, Static, TextAre
 
 from k8slearn.drills.predict import PredictResult, PredictTask, grade_prediction
 from k8slearn.drills.session import Drill
-from k8slearn.tui.screens.drill_step import DrillStep
+from k8slearn.tui.screens.drill_step import NEXT_KEY_HINT, DrillStep
 from k8slearn.tui.widgets.countdown import Countdown
 
 
@@ -49,9 +54,9 @@ class PredictScreen(DrillStep):
                 )
             with Vertical(id="work"):
                 yield Static(
-                    f"Port {self.prediction.port}/{self.prediction.protocol} · rows: from, columns: to · "
-                    "space marks a cell allowed (✓) or denied (·) · = a pod to itself, always "
-                    "allowed · F5 checks",
+                    f"Port {self.prediction.port}/{self.prediction.protocol} · rows from, "
+                    "columns to · arrows move · space: ✓ allowed / · denied · = itself · "
+                    "F5 checks · F1 help",
                     id="status",
                 )
                 yield DataTable(id="predict", cursor_type="cell")
@@ -83,11 +88,20 @@ class PredictScreen(DrillStep):
     def on_mount(self) -> None:
         self.sub_title = f"predict · {self.prediction.exercise.qualified_id}"
         table = self.query_one("#predict", DataTable)
-        table.add_column("from \\ to", key="from")
         for t in self.prediction.targets:
             table.add_column(t, key=t)
         for s in self.prediction.sources:
-            table.add_row(s, *[self._cell(s, t) for t in self.prediction.targets], key=s)
+            table.add_row(*[self._cell(s, t) for t in self.prediction.targets], key=s, label=s)
+        first = next(
+            (
+                (r, c)
+                for r, s in enumerate(self.prediction.sources)
+                for c, t in enumerate(self.prediction.targets)
+                if not self.prediction.is_self(s, t)
+            ),
+            (0, 0),
+        )
+        table.move_cursor(row=first[0], column=first[1], animate=False)
         table.focus()
 
     def _cell(self, src: str, dst: str) -> Text:
@@ -104,16 +118,14 @@ class PredictScreen(DrillStep):
         table = self.query_one("#predict", DataTable)
         for r, s in enumerate(self.prediction.sources):
             for c, t in enumerate(self.prediction.targets):
-                table.update_cell_at((r, c + 1), self._cell(s, t))
+                table.update_cell_at((r, c), self._cell(s, t))
 
     def action_toggle(self) -> None:
         if self.result is not None:
             return
         table = self.query_one("#predict", DataTable)
         row, column = table.cursor_coordinate
-        if column == 0:
-            return
-        key = (self.prediction.sources[row], self.prediction.targets[column - 1])
+        key = (self.prediction.sources[row], self.prediction.targets[column])
         if self.prediction.is_self(*key):
             self.notify("A pod cannot block access to itself: this cell is always allowed.")
             return
@@ -127,10 +139,20 @@ class PredictScreen(DrillStep):
         self._redraw()
         r = self.result
         verdict = "PASSED" if r.passed else "NOT YET"
+        then = ""
+        if self.drill is not None:
+            then = " On to the next one…" if r.passed else f" Then {NEXT_KEY_HINT}."
         self.query_one("#status", Static).update(
-            f"[b]{verdict}[/]: {r.right}/{len(r.cells)} cells right. Wrong cells are marked ≠; "
-            "move onto one to read why."
+            f"[b]{verdict}[/]: {r.right}/{len(r.cells)} cells right."
+            + ("" if r.passed else " Wrong cells are marked ≠; move onto one to read why.")
+            + then
         )
+        wrong = r.wrong()
+        if wrong:  # show the first wrong cell's explanation straight away
+            row = self.prediction.sources.index(wrong[0].src)
+            column = self.prediction.targets.index(wrong[0].dst)
+            self.query_one("#predict", DataTable).move_cursor(row=row, column=column, animate=False)
+            self._explain(row, column)
         self.app.store.record_attempt(
             self.prediction.exercise.qualified_id,
             r.passed,
@@ -140,13 +162,20 @@ class PredictScreen(DrillStep):
             source="drill" if self.drill else "app",
         )
         if self.drill is not None:
-            self.finish_item(r.passed, [f"{c.src} → {c.dst}" for c in r.wrong()], delay=3.0)
+            # Only a right table moves on by itself: a wrong one stays to be read (ctrl+n).
+            failed = [f"{c.src} → {c.dst}" for c in wrong]
+            note = "" if r.passed else f"{len(failed)} wrong cell{'s' * (len(failed) != 1)}"
+            self.finish_item(r.passed, failed, note=note, delay=2.0, advance=r.passed)
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
-        if self.result is None or event.coordinate.column == 0:
+        self._explain(event.coordinate.row, event.coordinate.column)
+
+    def _explain(self, row: int, column: int) -> None:
+        """After the check: why the connection at (row, column) is allowed or denied."""
+        if self.result is None:
             return
-        src = self.prediction.sources[event.coordinate.row]
-        dst = self.prediction.targets[event.coordinate.column - 1]
+        src = self.prediction.sources[row]
+        dst = self.prediction.targets[column]
         cell = next((c for c in self.result.cells if (c.src, c.dst) == (src, dst)), None)
         if cell is None:  # a pod to itself, not part of the prediction
             self.query_one("#explanation", Static).update(
@@ -171,7 +200,7 @@ class PredictScreen(DrillStep):
 
     def action_step(self, step: int) -> None:
         if self.drill is not None:
-            self.skip_item()
+            self.drill_next()
             return
         target = self.app.library.neighbour(self.prediction.exercise, step)
         if target is not None:
