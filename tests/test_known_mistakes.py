@@ -135,5 +135,5 @@ async def test_the_app_shows_the_why_above_the_checks(library, tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         checks = str(app.screen.query_one("#checks").render())
-        assert checks.startswith("A known mistake: `namespaceSelector: {}` matches all namespaces")
+        assert checks.startswith("A known mistake: namespaceSelector: {} matches all namespaces")
     store.close()

@@ -111,7 +111,7 @@ def test_a_json_table_with_booleans_is_read_too(tmp_path, home):
     }
     result = run("check", EXERCISE, write(tmp_path, json.dumps(table), "t.json"), "--no-record")
     assert result.exit_code == 0, result.output
-    assert not home.exists()  # --no-record touches no store
+    assert not (home / "progress.sqlite3").exists()  # --no-record touches no store
 
 
 def test_the_template_lists_every_asked_cell_blank(tmp_path, home):
@@ -133,7 +133,7 @@ def test_the_template_lists_every_asked_cell_blank(tmp_path, home):
     assert result.exit_code == 2
     assert result.output.count(": error: ") == 9
     assert "table.yaml:8:3: error: monitoring/prometheus → shop/api: no answer" in result.output
-    assert not home.exists()
+    assert not (home / "progress.sqlite3").exists()
 
 
 def test_every_builtin_predict_exercise_round_trips_through_its_template(library):
@@ -225,7 +225,7 @@ def test_a_table_that_cannot_be_graded_is_a_located_usage_error(tmp_path, home, 
     assert expected in result.output
     assert f"{path}: the table cannot be graded" in result.output
     assert "Traceback" not in result.output
-    assert not home.exists()  # nothing graded, nothing recorded
+    assert not (home / "progress.sqlite3").exists()  # nothing graded, nothing recorded
 
 
 def test_usage_around_the_table(tmp_path, home):

@@ -115,7 +115,9 @@ class K8sLearnApp(App):
 
     # -- drills ------------------------------------------------------------------------------
 
-    def start_drill(self, options: DrillOptions) -> None:
+    def start_drill(self, options: DrillOptions | None = None) -> None:
+        """Start a drill (the defaults when `options` is None, as the home screen's **d**)."""
+        options = options or DrillOptions()
         from k8slearn.drills.kubectl import HOW_TO_GET, find_kubectl, kubectl_exercises
         from k8slearn.drills.predict import predictable
 

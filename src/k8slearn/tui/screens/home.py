@@ -45,10 +45,10 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.title = "k8slearn"
         self.sub_title = "Services & NetworkPolicies"
-        self.refresh_tree()
         self.query_one("#packs", Tree).focus()
 
     def on_screen_resume(self) -> None:
+        # Also runs when the screen is first shown, right after on_mount: fill the tree once.
         self.refresh_tree()
 
     def refresh_tree(self) -> None:
@@ -133,9 +133,7 @@ class HomeScreen(Screen):
         self.app.open_exercise(target)
 
     def action_drill(self) -> None:
-        from k8slearn.tui.app import DrillOptions
-
-        self.app.start_drill(DrillOptions())
+        self.app.start_drill()  # the app's default options: no import of the app from here
 
     def action_open(self) -> None:
         node = self.query_one("#packs", Tree).cursor_node

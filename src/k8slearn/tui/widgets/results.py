@@ -61,7 +61,10 @@ class ResultsPanel(Vertical):
         if grade.known_mistake is not None:
             # The instructor's own explanation of this very mistake comes before any check.
             body.append("A known mistake: ", style="bold magenta")
-            body.append(f"{grade.known_mistake.why}\n\n")
+            # `code` spans of the instructor's Markdown, shown as code rather than backticks
+            for i, part in enumerate(grade.known_mistake.why.split("`")):
+                body.append(part, style="bold cyan" if i % 2 else "")
+            body.append("\n\n")
         # What to fix first: failed checks lead, passed ones follow.
         for check in sorted(grade.checks, key=lambda c: c.passed):
             mark, style = ("✓ ", "green") if check.passed else ("✗ ", "red")
