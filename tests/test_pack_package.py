@@ -107,3 +107,11 @@ def test_installed_pack_package_is_found_by_its_entry_point(tmp_path):
     exported = json.loads(k8slearn("progress", "--no-builtin", "-o", "json").stdout)
     assert [(p["id"], p["version"]) for p in exported["packs"]] == [("netpol-class", "0.1.0")]
     assert exported["results"][0]["passed"] is True
+
+
+def test_the_printed_wheel_command_names_the_folder_as_a_path(tmp_path, monkeypatch):
+    """`pip wheel … name` looks `name` up on PyPI; a local folder must read as a path."""
+    monkeypatch.chdir(tmp_path)
+    made = run("pack", "new", "--package", "k8slearn-pack-course")
+    assert made.exit_code == 0, made.output
+    assert "`pip wheel --no-deps -w dist ./k8slearn-pack-course`" in made.output

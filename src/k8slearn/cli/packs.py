@@ -143,6 +143,12 @@ def pack_new(path: Path, package: bool) -> None:
     click.echo(f"next: edit the files, then run `k8slearn pack validate {path}`")
     if package:
         click.echo(
-            f"to hand it out: `pip wheel --no-deps -w dist {path}`; learners `pip install` "
+            f"to hand it out: `pip wheel --no-deps -w dist {_pip_path(path)}`; learners `pip install` "
             "the wheel beside k8slearn (see its README.md)"
         )
+
+
+def _pip_path(path: Path) -> str:
+    """How to name a local folder to pip: `name` alone would be looked up on PyPI."""
+    text = str(path)
+    return text if path.is_absolute() or text.startswith(".") else f"./{text}"
