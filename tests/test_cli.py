@@ -115,6 +115,30 @@ def test_validate_unreadable_input_exits_2(files, tmp_path):
     assert run("validate", str(tmp_path)).exit_code == 2
 
 
+def test_large_honest_inputs_are_read_and_the_limit_says_the_true_size(files, tmp_path):
+    """Files named on the command line may be a real cluster's export (tens of MB): the
+    limit is generous, says the file's true size, and names the flag that raises it."""
+    # Many long labels: over 1 MiB with few pods, so the table itself stays quick.
+    labels = {f"note-{k}": "n" * 60 for k in range(4)}
+    pods = [
+        {"name": f"p{i}", "namespace": "x", "labels": {"app": f"a{i % 7}", **labels}}
+        for i in range(5000)
+    ]
+    scenario = tmp_path / "big.json"
+    scenario.write_text(json.dumps({"namespaces": [{"name": "x"}], "pods": pods}))
+    size = scenario.stat().st_size
+    assert size > 1024 * 1024  # over the old 1 MiB limit
+    ok = run("reach", "--scenario", str(scenario), "--port", "80", "-o", "matrix")
+    assert ok.exit_code == 0, ok.output[-500:]
+    assert len(json.loads(ok.output)["pods"]) == 5000
+    refused = run("reach", "--scenario", str(scenario), "--port", "80", "--max-size", "1")
+    assert refused.exit_code == 2
+    assert f"big.json is {size:,} bytes" in refused.output
+    assert "the limit is 1 MiB: raise it with --max-size 2" in refused.output
+    piped = run("validate", "-", "--max-size", "1", input="#" * (1024 * 1024 + 5))
+    assert piped.exit_code == 2 and "standard input holds more than 1 MiB" in piped.output
+
+
 def test_validate_reads_stdin():
     result = run("validate", "-", input=POLICY)
     assert result.exit_code == 0

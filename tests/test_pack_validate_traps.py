@@ -772,5 +772,9 @@ def test_the_loader_counts_bytes_not_characters():
     text = "a: " + "é" * (MAX_BYTES // 2 + 10)  # fewer characters than the limit, more bytes
     [problem] = load_manifests(text).problems
     assert f"input is {len(text.encode())} bytes" in problem.message
-    [cut] = load_manifests(b"a: " + b"x" * MAX_BYTES).problems  # callers cut what they read
-    assert cut.message == f"the input is larger than {MAX_BYTES} bytes (1 MiB), the limit per file"
+    [whole] = load_manifests(b"a: " + b"x" * MAX_BYTES).problems  # the true size, in bytes
+    assert (
+        whole.message
+        == f"input is {MAX_BYTES + 3} bytes; the limit is {MAX_BYTES} bytes (1 MiB) per file"
+    )
+    assert load_manifests(b"a: " + b"x" * MAX_BYTES, max_bytes=None).ok  # a caller's own bound

@@ -27,22 +27,59 @@ class InputError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-def read_input(path: str) -> bytes:
-    """Read a file (or `-` for standard input) as bytes, or fail with a clear message."""
+CLI_MAX_MIB = 64  # files named on the command line: a real cluster's export fits
+
+
+def max_size_option(f):
+    """`--max-size MIB`, for the commands that read whole clusters' exports."""
+    return click.option(
+        "--max-size",
+        "max_size",
+        type=click.IntRange(min=1),
+        default=CLI_MAX_MIB,
+        show_default=True,
+        metavar="MIB",
+        help="The largest input file read, in MiB: a guard against runaway input.",
+    )(f)
+
+
+def read_input(path: str, max_mib: int = CLI_MAX_MIB, flag: str | None = None) -> bytes:
+    """Read a file (or `-` for standard input) as bytes, or fail with a clear message.
+
+    A file larger than `max_mib` MiB is refused with its true size; `flag` names the
+    option that raises the limit, where the command has one.
+    """
+    from k8slearn.manifests.loader import size_text
+
+    limit = max_mib * 1024 * 1024
+    raise_it = f": raise it with {flag} {{}}" if flag else ""
     if path == "-":
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            more = raise_it.format(2 * max_mib)
+            raise InputError(f"standard input holds more than {size_text(limit)}{more}")
+        return data
     p = Path(path)
     try:
         if p.is_dir():
             raise InputError(f"{path}: is a folder; name a YAML or JSON file")
+        size = p.stat().st_size
+        if size > limit:
+            need = -(-size // (1024 * 1024))
+            raise InputError(
+                f"{path} is {size:,} bytes ({size_text(size)}); the limit is "
+                f"{size_text(limit)}" + raise_it.format(need)
+            )
         with p.open("rb") as handle:
-            data = handle.read(1024 * 1024 + 1)
+            data = handle.read(limit + 1)  # a file that grew while read is still bounded
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise InputError(f"{path} grew past {size_text(limit)} while it was read")
     return data
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from k8slearn.cli.common import EXIT_INVALID, emit_json, print_problem, read_input
+from k8slearn.cli.common import EXIT_INVALID, emit_json, max_size_option, print_problem, read_input
 
 
 @click.command()
@@ -21,7 +21,8 @@ from k8slearn.cli.common import EXIT_INVALID, emit_json, print_problem, read_inp
     default=None,
     help="Also warn about selectors that match no pod of this scenario.",
 )
-def validate(files: tuple[str, ...], output: str, scenario_path: str | None) -> None:
+@max_size_option
+def validate(files: tuple[str, ...], output: str, scenario_path: str | None, max_size: int) -> None:
     """Check manifests as `kubectl apply` and the API server would.
 
     FILES are YAML or JSON files (`-` reads standard input). Exit 0 when every
@@ -30,11 +31,15 @@ def validate(files: tuple[str, ...], output: str, scenario_path: str | None) -> 
     from k8slearn.grading.lints import lint
     from k8slearn.manifests.validate import validate_text
 
-    scenario = _read_scenario(scenario_path) if scenario_path else None
+    scenario = _read_scenario(scenario_path, max_size) if scenario_path else None
     entries: list[dict[str, Any]] = []
     any_invalid = False
     for name in files:
-        report = validate_text(read_input(name), existing=scenario.objects if scenario else ())
+        report = validate_text(
+            read_input(name, max_size, "--max-size"),
+            existing=scenario.objects if scenario else (),
+            max_bytes=None,  # read_input bounded it
+        )
         world = None
         if scenario is not None:
             from k8slearn.model.world import World
@@ -157,6 +162,7 @@ def _summary(obj: dict[str, Any]) -> str:
     default="text",
     help="Output format; `matrix` is compact JSON for big clusters.",
 )
+@max_size_option
 def reach(
     scenario_path: str,
     manifest_paths: tuple[str, ...],
@@ -165,6 +171,7 @@ def reach(
     to_service: str | None,
     via_node: str | None,
     output: str,
+    max_size: int,
 ) -> None:
     """Compute the truth table: which pods may connect to which, on which ports."""
     from k8slearn.model.reachability import parse_port
@@ -174,8 +181,8 @@ def reach(
         port_keys = [parse_port(p) for p in ports]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    scenario = _read_scenario(scenario_path)
-    manifests = _load_manifests(manifest_paths)
+    scenario = _read_scenario(scenario_path, max_size)
+    manifests = _load_manifests(manifest_paths, max_size)
     world = World(scenario, manifests)
 
     if explain:
@@ -195,11 +202,11 @@ def reach(
             _print_table(table)
 
 
-def _read_scenario(path: str):
+def _read_scenario(path: str, max_size: int):
     """Load a scenario file, or print its problems and exit 1."""
     from k8slearn.model.scenario import load_scenario
 
-    scenario, problems = load_scenario(read_input(path))
+    scenario, problems = load_scenario(read_input(path, max_size, "--max-size"), max_bytes=None)
     if scenario is None:
         for p in problems:
             print_problem(path, p)
@@ -208,13 +215,13 @@ def _read_scenario(path: str):
     return scenario
 
 
-def _load_manifests(paths: tuple[str, ...]):
+def _load_manifests(paths: tuple[str, ...], max_size: int):
     from k8slearn.manifests.validate import validate_text
 
     manifests = []
     invalid = False
     for name in paths:
-        report = validate_text(read_input(name))
+        report = validate_text(read_input(name, max_size, "--max-size"), max_bytes=None)
         for p in report.all_problems():
             print_problem(name, p, err=True)  # stdout is the table (or its JSON)
         invalid |= not report.valid

@@ -50,7 +50,10 @@ _PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")  # other YAML 1.1 ints (0x1F, 1_
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 100_000  # constructed values per input, aliases counted each time they expand
+# Values built per input, an alias counted each time it expands. Without aliases every
+# value takes at least one character of the text, so the budget is the larger of this and
+# the text's length: an honest file never meets it, an alias bomb stops early.
+MAX_NODES = 100_000
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -147,8 +150,8 @@ class _Builder:
         self.budget[0] -= 1
         if self.budget[0] < 0:
             raise _Reject(
-                f"the input holds or expands to more than {MAX_NODES} values "
-                "(aliases that refer to aliases?); no manifest needs that many",
+                "the aliases expand to far more values than the text holds (aliases that "
+                "refer to aliases?); no manifest needs that",
                 node,
             )
         if depth > MAX_DEPTH:
@@ -232,13 +235,12 @@ class _Builder:
         return any(isinstance(k, ScalarNode) and k.value == key for k, _ in node.value[:merged])
 
 
-def _decode(raw: bytes | str) -> str:
+def _decode(raw: bytes | str, max_bytes: int | None = MAX_BYTES) -> str:
     if isinstance(raw, str):
         text = raw
     else:
-        if len(raw) > MAX_BYTES:
-            # Callers read at most MAX_BYTES + 1 bytes, so the true size is not known here.
-            raise _Reject(f"the input is larger than {MAX_BYTES} bytes (1 MiB), the limit per file")
+        if max_bytes is not None and len(raw) > max_bytes:
+            raise _Reject(_too_big(len(raw), max_bytes))
         if b"\x00" in raw:
             raise _Reject("this looks like a binary file, not YAML or JSON text")
         try:
@@ -252,8 +254,8 @@ def _decode(raw: bytes | str) -> str:
         raise _Reject(
             f"the text holds an invalid character at position {exc.start} (a lone surrogate)"
         ) from None
-    if size > MAX_BYTES:
-        raise _Reject(_too_big(size))
+    if max_bytes is not None and size > max_bytes:
+        raise _Reject(_too_big(size, max_bytes))
     if "\x00" in text:
         raise _Reject("this looks like binary data, not YAML or JSON text")
     return text
@@ -282,8 +284,14 @@ def undecodable(raw: bytes, exc: UnicodeDecodeError) -> Problem:
     )
 
 
-def _too_big(size: int) -> str:
-    return f"input is {size} bytes; the limit is {MAX_BYTES} bytes (1 MiB) per file"
+def _too_big(size: int, limit: int = MAX_BYTES) -> str:
+    return f"input is {size} bytes; the limit is {limit} bytes ({size_text(limit)}) per file"
+
+
+def size_text(n: int) -> str:
+    """A byte count as people say it: 1 MiB, 64 MiB, 1.5 MiB."""
+    mib = n / (1024 * 1024)
+    return f"{mib:g} MiB" if mib >= 1 else f"{n / 1024:g} KiB"
 
 
 def _looks_like_json(text: str) -> bool:
@@ -338,15 +346,16 @@ def _yaml_error(exc: yaml.MarkedYAMLError, text: str = "") -> Problem:
     return Problem(message=f"YAML syntax error: {message}", line=line, column=column, hint=hint)
 
 
-def load_manifests(raw: bytes | str) -> LoadResult:
+def load_manifests(raw: bytes | str, max_bytes: int | None = MAX_BYTES) -> LoadResult:
     """Parse every document of `raw`; never raises for bad input.
 
     Documents that parse are returned even when a later one does not, so a
-    learner sees every problem the text has.
+    learner sees every problem the text has. `max_bytes` bounds the input (None:
+    the caller has bounded it, as the command line does for the files it reads).
     """
     problems: list[Problem] = []
     try:
-        text = _decode(raw)
+        text = _decode(raw, max_bytes)
     except _Reject as exc:
         line, column = exc.where
         return LoadResult(
@@ -364,7 +373,7 @@ def load_manifests(raw: bytes | str) -> LoadResult:
 
 def _documents(text: str, problems: list[Problem]) -> Iterator[Document]:
     loader = _Loader(text)
-    budget = [MAX_NODES]
+    budget = [max(MAX_NODES, len(text))]
     index = 0
     try:
         while loader.check_node():

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from k8slearn.manifests.defaults import apply_defaults
-from k8slearn.manifests.loader import Document, expand_lists, load_manifests
+from k8slearn.manifests.loader import MAX_BYTES, Document, expand_lists, load_manifests
 from k8slearn.manifests.rules import check_rules
 from k8slearn.manifests.schema import check_shape, identify
 from k8slearn.problems import Problem
@@ -124,14 +124,17 @@ def _suffix(doc: Document) -> str:
 
 
 def validate_text(
-    text: str | bytes, namespace: str = "default", existing: Iterable[Manifest] = ()
+    text: str | bytes,
+    namespace: str = "default",
+    existing: Iterable[Manifest] = (),
+    max_bytes: int | None = MAX_BYTES,
 ) -> ValidationReport:
     """Load and validate every document of `text`; `namespace` is the current namespace.
 
     `existing` are objects already in the cluster (a scenario's): the node ports and
     cluster IPs their Services hold are taken, unless `text` replaces them.
     """
-    loaded = load_manifests(text)
+    loaded = load_manifests(text, max_bytes)
     documents, problems = expand_lists(loaded.documents)
     manifests = [check_document(doc, namespace) for doc in documents]
     problems = [*loaded.problems, *problems]

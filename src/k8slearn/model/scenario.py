@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from k8slearn.manifests import names
-from k8slearn.manifests.loader import Document, load_manifests
+from k8slearn.manifests.loader import MAX_BYTES, Document, load_manifests
 from k8slearn.problems import Path, Problem, format_path
 
 if TYPE_CHECKING:
@@ -126,12 +126,14 @@ def namespace(name: str, labels: Mapping[str, str] | None = None) -> Namespace:
     return Namespace(name, MappingProxyType(merged))
 
 
-def load_scenario(source: str | bytes | Mapping[str, Any]) -> tuple[Scenario | None, list[Problem]]:
+def load_scenario(
+    source: str | bytes | Mapping[str, Any], max_bytes: int | None = MAX_BYTES
+) -> tuple[Scenario | None, list[Problem]]:
     """Read a scenario from YAML text or already loaded data, reporting every problem."""
     if isinstance(source, Mapping):
         doc = Document(data=dict(source), index=0, line=1)
     else:
-        result = load_manifests(source)
+        result = load_manifests(source, max_bytes)
         if not result.ok:
             return None, result.problems
         if len(result.documents) != 1:
