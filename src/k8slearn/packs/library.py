@@ -101,18 +101,35 @@ def pack_dirs(
     problems: list[Problem] | None = None,
 ) -> list[Path]:
     """Built-in packs (unless left out), installed packs, then `extra`, then those named in
-    K8SLEARN_PACKS; each folder once."""
+    K8SLEARN_PACKS; each folder once. A named archive is unpacked (packs.archive)."""
     dirs = builtin_pack_dirs() if builtin else []
     dirs += installed_pack_dirs(problems)
-    dirs += [pack_folder_of(Path(p))[0] for p in extra]
     env = os.environ.get(ENV_VAR, "")
-    dirs += [pack_folder_of(Path(p))[0] for p in env.split(os.pathsep) if p.strip()]
+    named = [Path(p) for p in extra] + [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    for path in named:
+        folder = _named_pack(path, problems)
+        if folder is not None:
+            dirs.append(folder)
     out: list[Path] = []
     for d in dirs:
         real = resolved(d) or d
         if real not in {resolved(o) or o for o in out}:
             out.append(d)
     return out
+
+
+def _named_pack(path: Path, problems: list[Problem] | None) -> Path | None:
+    """The pack folder a `--pack` names: a folder, a Python project, or an archive."""
+    from k8slearn.packs.archive import ArchiveError, is_archive, unpack_pack
+
+    if not is_archive(path):
+        return pack_folder_of(path)[0]
+    try:
+        return unpack_pack(path)
+    except ArchiveError as exc:
+        if problems is not None:
+            problems.append(Problem(str(exc), file=str(path)))
+        return None
 
 
 @dataclass
