@@ -64,10 +64,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stretch", action="store_true", help="also 10,000 pods x 2,000 policies")
+    parser.add_argument("--write-only", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = ["small", "large"] + (["stretch"] if args.stretch else [])
     folder = Path(tempfile.mkdtemp(prefix="k8slearn-bench-"))
-    files = {name: write_cluster(folder, *SIZES[name]) for name in names}
+    if args.write_only:
+        for name in names:
+            write_cluster(Path(args.write_only), *SIZES[name])
+        return
+    # Written by a child process: a child forked from a parent holding the generated
+    # clusters would count the parent's pages in its own peak memory.
+    writer = [sys.executable, __file__, "--write-only", str(folder)]
+    subprocess.run(writer + (["--stretch"] if args.stretch else []), check=True)
+    files = {
+        name: (
+            folder / f"scenario-{SIZES[name][0]}.yaml",
+            folder / f"policies-{SIZES[name][0]}.yaml",
+        )
+        for name in names
+    }
     for name in names:
         size = sum(f.stat().st_size for f in files[name]) / 1e6
         print(f"{name}: {SIZES[name][0]} pods, {SIZES[name][1]} policies, {size:.1f} MB of YAML")
