@@ -207,3 +207,26 @@ def test_values_equal_pyyaml_safe_load(pairs):
     for key, value in expected.items():
         mine = got[str(key)]
         assert type(mine) is type(value) and (mine == value or value != value), (key, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "line"),
+    [
+        ("a: [1, 2\n", "a `[…]` is not closed", 2),
+        ("spec:\n  ports:\n  - port: 80\n   name: x\n", "not indented like the other keys", 4),
+        ("a: `x`\n", "a value cannot start with a backtick", 1),
+        ("a:\n\tb: 1\n", "a tab character is used for indentation", 2),
+    ],
+)
+def test_syntax_errors_in_plain_words(text, words, line):
+    """The learner reads what is wrong and the fix, not libyaml's parser states."""
+    [p] = load_manifests(text).problems
+    assert p.message.startswith("YAML syntax error: ") and words in p.message
+    assert p.line == line and p.hint
+    assert "while parsing" not in p.message and "expected <block end>" not in p.message
+
+
+def test_a_syntax_error_in_a_huge_input_is_still_located():
+    text = "a: 1\n" * 300_000 + "b: [1\n"  # too long to read again with the slow parser
+    [p] = load_manifests(text, max_bytes=None).problems
+    assert p.message.startswith("YAML syntax error") and p.line and p.line > 300_000

@@ -418,7 +418,12 @@ def _documents(text: str, problems: list[Problem]) -> Iterator[Document]:
                 yield Document(data=data, index=index, line=start_line, positions=builder.positions)
             index += 1
     except yaml.MarkedYAMLError as exc:
-        problems.append(_yaml_error(exc, text))
+        plain = None
+        if "nesting depth" not in (exc.problem or ""):
+            from k8slearn.manifests.yamlerrors import yaml_syntax_problem
+
+            plain = yaml_syntax_problem(text)  # the same error, in plain words
+        problems.append(plain or _yaml_error(exc, text))
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1

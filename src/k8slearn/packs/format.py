@@ -25,6 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from k8slearn.manifests.loader import MAX_BYTES, Document, load_manifests, undecodable
+from k8slearn.manifests.yamlerrors import yaml_syntax_problem
 from k8slearn.problems import Path as FieldPath
 from k8slearn.problems import Problem, format_path
 
@@ -594,104 +595,6 @@ def _block_place(node: Node, key: Node | None, lines: list[str]) -> tuple[int, i
 
 
 # -- messages an instructor can act on -----------------------------------------------------------
-
-
-def yaml_syntax_problem(text: str) -> Problem | None:
-    """The first YAML syntax error of `text` in plain words, with the fix; None if none."""
-    if text.lstrip().startswith(("{", "[")):
-        text = text.replace("\t", " ")  # JSON, where tabs are white space (as the loader does)
-    loader = yaml.SafeLoader(text)  # the pure-Python parser: its marks carry the context
-    try:
-        while loader.check_node():
-            loader.get_node()
-    except yaml.MarkedYAMLError as exc:
-        return _plain_yaml_error(exc, text)
-    except yaml.YAMLError:
-        return None
-    finally:
-        loader.dispose()
-    return None
-
-
-_QUOTE_IT = "quote the value: 'like this'"
-
-
-def _plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> Problem:
-    problem = exc.problem or ""
-    context = exc.context or ""
-    mark = exc.problem_mark or exc.context_mark
-    lines = text.splitlines()
-
-    def at(m) -> str:
-        if m is None or m.line >= len(lines) or m.column >= len(lines[m.line]):
-            return ""
-        return lines[m.line][m.column]
-
-    char = at(mark)
-    hint = ""
-    if "\t" in problem or "'\\t'" in problem or char == "\t":
-        message = "a tab character is used for indentation"
-        hint = "YAML indents with spaces only: replace the tab with spaces"
-    elif "mapping values are not allowed" in problem:
-        message = "a `key: value` is not allowed here"
-        hint = "check this line's indentation against the line above, or " + _QUOTE_IT
-    elif "could not find expected ':'" in problem:
-        message = "expected `key: value` but found no ':'"
-        hint = "check the indentation, or a missing ':' after a key"
-    elif "block mapping" in context:
-        message = "this line is not indented like the other keys of its mapping"
-        hint = "line up the keys of one mapping at the same column"
-    elif "block collection" in context or "expected '-' indicator" in problem:
-        message = "this line is not indented like the list's items"
-        hint = "start each item of a list with `- ` at the same column"
-    elif "flow mapping" in context:
-        message = "a `{…}` is not closed, or its entries are not separated by `,`"
-        hint = "close it with `}`; a text value that starts with `{` must be quoted"
-    elif "flow sequence" in context:
-        message = "a `[…]` is not closed, or its items are not separated by `,`"
-        hint = "close it with `]`; a text value that starts with `[` must be quoted"
-    elif "quoted scalar" in context and "end of stream" in problem:
-        message = "a quoted value is never closed"
-        hint = "add the closing quote"
-        mark = exc.context_mark or mark
-    elif "quoted scalar" in context and "escape" in problem:
-        message = "a double-quoted value holds an unknown escape sequence (a `\\` before a letter)"
-        hint = "use single quotes, or write `\\\\` for a backslash"
-    elif "alias" in context or "anchor" in context:
-        sign = "*" if "alias" in context else "&"
-        message = f"a value cannot start with `{sign}` (it begins an alias or anchor)"
-        hint = _QUOTE_IT
-    elif "block scalar" in context:
-        message = "after `|` or `>` only `-`, `+`, an indentation digit or a comment may follow"
-        hint = "start the text on the next line, indented"
-    elif "cannot start any token" in problem:
-        shown = "a backtick" if char == "`" else f"`{char}`" if char else "this character"
-        message = f"a value cannot start with {shown}"
-        hint = _QUOTE_IT
-    elif "duplicate anchor" in problem:
-        message = "an anchor (`&name`) is defined twice"
-        hint = "give each anchor its own name"
-    elif "undefined alias" in problem:
-        message = "an alias (`*name`) has no anchor (`&name`) before it"
-        hint = "define the anchor first, or " + _QUOTE_IT
-    elif "directive" in context:
-        message = "a line starting with `%` is read as a YAML directive"
-        hint = _QUOTE_IT
-    elif "document start" in problem or "document end" in problem:
-        message = "more text follows the end of the document"
-        hint = "check the indentation of this line; a second document starts with `---`"
-    elif "expected the node content" in problem:
-        message = "a value is missing here"
-        hint = "write the value, or " + _QUOTE_IT
-    else:
-        message = "YAML cannot read this"
-        hint = (
-            "check the indentation, and quote values that hold `: ` or ` #` or start with "
-            "one of { [ * & ! | > ' \" % @ `"
-        )
-    line = mark.line + 1 if mark else None
-    column = mark.column + 1 if mark else None
-    return Problem(f"YAML syntax error: {message}", line=line, column=column, hint=hint)
 
 
 CHECK_KINDS = ("resource", "service", "connectivity", "reachability", "lookup")
