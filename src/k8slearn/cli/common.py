@@ -84,7 +84,19 @@ def read_input(path: str, max_mib: int = CLI_MAX_MIB, flag: str | None = None) -
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """Print `data` as indented JSON, written as it is encoded: a 10,000-pod matrix is
+    hundreds of MB of text, which need not also sit in memory as one string."""
+    out = sys.stdout
+    batch: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data):
+        batch.append(chunk)
+        size += len(chunk)
+        if size > 1 << 16:
+            out.write("".join(batch))
+            batch, size = [], 0
+    out.write("".join(batch) + "\n")
+    out.flush()
 
 
 def print_problem(name: str, p, err: bool = False) -> None:

@@ -181,9 +181,12 @@ def reach(
         port_keys = [parse_port(p) for p in ports]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    scenario = _read_scenario(scenario_path, max_size)
-    manifests = _load_manifests(manifest_paths, max_size)
-    world = World(scenario, manifests)
+    from k8slearn.gcpause import cycle_collector_paused
+
+    with cycle_collector_paused():  # a whole cluster's objects, built once and acyclic
+        scenario = _read_scenario(scenario_path, max_size)
+        manifests = _load_manifests(manifest_paths, max_size)
+        world = World(scenario, manifests)
 
     if explain:
         _reach_explain(world, explain, output)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from k8slearn.gcpause import cycle_collector_paused
 from k8slearn.problems import Path, Problem, format_path
 
 # libyaml's parser when PyYAML was built with it (the wheels are): the same safe
@@ -365,7 +366,8 @@ def load_manifests(raw: bytes | str, max_bytes: int | None = MAX_BYTES) -> LoadR
         # JSON allows tabs as white space, YAML does not; outside strings a tab is never
         # meaningful in JSON, and inside a JSON string a raw tab is invalid anyway.
         text = text.replace("\t", " ")
-    documents = list(_documents(text, problems))
+    with cycle_collector_paused():
+        documents = list(_documents(text, problems))
     if not documents and not any(p.is_error for p in problems):
         problems.append(Problem(message="the input holds no manifest (it is empty)", line=1))
     return LoadResult(documents, problems)
