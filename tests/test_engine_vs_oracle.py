@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from k8slearn.model.netpol import NetworkPolicy
 from k8slearn.model.oracle import oracle_allowed, oracle_table
-from k8slearn.model.reachability import ReachabilityModel
+from k8slearn.model.reachability import ReachabilityModel, iter_bits
 from k8slearn.model.scenario import Scenario, load_scenario
 
 PORTS: list[tuple[int, str]] = [(80, "TCP"), (8080, "TCP"), (53, "UDP"), (443, "TCP")]
@@ -775,3 +775,10 @@ def test_oracle_table_shape(world) -> None:
     assert ("internet", "ns-a/web") in keys and ("ns-a/web", "internet") in keys
     assert len(table) == 7 * 7 - 2 * 2
     assert all(table.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=2**700))
+def test_iter_bits_lists_every_set_bit_in_order(mask):
+    """Small masks peel bits off; big ones (past 64 bits) search their binary text."""
+    assert list(iter_bits(mask)) == [i for i in range(mask.bit_length()) if mask >> i & 1]
