@@ -106,3 +106,20 @@ def test_entry_points_follow_installs_and_removals(home, tmp_path, monkeypatch):
     shutil.rmtree(dist)
     assert cache.entry_points_cached(ENTRY_POINT_GROUP) == before
     assert str(site) in sys.path
+
+
+def test_saving_an_answer_next_to_installed_packages_asks_no_rescan(home, tmp_path, monkeypatch):
+    """The current folder is on sys.path: a learner's files there must not cost a rescan."""
+    import importlib.metadata
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    first = cache.entry_points_cached(ENTRY_POINT_GROUP)
+    (site / "answer.yaml").write_text("kind: Service\n")
+
+    def no_rescan(**kwargs):
+        raise AssertionError("importlib.metadata was asked again")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", no_rescan)
+    assert cache.entry_points_cached(ENTRY_POINT_GROUP) == first

@@ -13,8 +13,9 @@ used again when its key still matches:
 
 Finding installed pack packages means importing `importlib.metadata` and
 reading every installed distribution's metadata (~70 ms). Their entry points
-(group `k8slearn.packs`) are kept too, keyed by the modification times of the
-folders on `sys.path`: installing or removing a package changes its folder's.
+(group `k8slearn.packs`) are kept too, keyed by the names and times of the
+distributions' metadata folders on `sys.path`: installing, upgrading or removing
+a package changes them.
 
 The cache is an optimisation only: any error reading or writing it falls back
 to reading the pack. `pack validate` never uses it. `K8SLEARN_NO_CACHE=1`
@@ -136,12 +137,23 @@ def entry_points_cached(group: str) -> list[tuple[str, str]]:
 
 
 def _path_fingerprint() -> tuple:
+    """The installed distributions on sys.path: each metadata folder's name and time.
+
+    Not the folders' own times: the current folder is on sys.path, and a learner
+    saving an answer there would make every run ask importlib.metadata again.
+    """
     import sys
 
     out = []
     for entry in sys.path:
         try:
-            out.append((entry, os.stat(entry or ".").st_mtime_ns))
+            with os.scandir(entry or ".") as it:
+                found = sorted(
+                    (e.name, e.stat().st_mtime_ns)
+                    for e in it
+                    if e.name.endswith((".dist-info", ".egg-info", ".egg-link", ".pth"))
+                )
         except OSError:
-            out.append((entry, None))
+            found = []
+        out.append((entry, tuple(found)))
     return tuple(out)
