@@ -305,46 +305,19 @@ def _char_name(character: int | str) -> str:
     return repr(char)
 
 
-def _char_at(text: str, mark) -> str:
-    lines = text.splitlines()
-    if mark is None or mark.line >= len(lines) or mark.column >= len(lines[mark.line]):
-        return ""
-    return lines[mark.line][mark.column]
-
-
 def _yaml_error(exc: yaml.MarkedYAMLError, text: str = "") -> Problem:
+    """libyaml's error in plain words (manifests.yamlerrors); nesting has its own message."""
+    from k8slearn.manifests.yamlerrors import plain_yaml_error
+
     mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    column = mark.column + 1 if mark else None
-    problem = exc.problem or "invalid YAML"
-    hint = ""
-    if "exceeded maximum nesting depth" in problem:
+    if "exceeded maximum nesting depth" in (exc.problem or ""):
         return Problem(
             message=f"nested too deeply (more than {MAX_DEPTH} levels)",
-            line=line,
-            column=column,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
             hint="Kubernetes manifests never need that",
         )
-    if "'\\t'" in problem or "\t" in problem or _char_at(text, mark) == "\t":
-        message = "a tab character is used for indentation"
-        hint = "YAML indents with spaces only: replace the tab with spaces"
-    elif "found duplicate anchor" in problem:
-        message = problem
-    elif "mapping values are not allowed here" in problem:
-        message = "a `key: value` is not allowed here"
-        hint = (
-            "check the indentation of this line and the one above, or quote a value that holds ': '"
-        )
-    elif "could not find expected ':'" in problem:
-        message = "expected `key: value` but found no ':'"
-        hint = "check the indentation, or a missing ':' after a key"
-    elif "found undefined alias" in problem:
-        message = problem
-        hint = "an alias (*name) must follow its anchor (&name)"
-    else:
-        context = f"{exc.context}, " if exc.context else ""
-        message = f"{context}{problem}"
-    return Problem(message=f"YAML syntax error: {message}", line=line, column=column, hint=hint)
+    return plain_yaml_error(exc, text, parser_words_when_unknown=True)
 
 
 def load_manifests(raw: bytes | str, max_bytes: int | None = MAX_BYTES) -> LoadResult:

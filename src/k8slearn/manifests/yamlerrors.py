@@ -28,7 +28,7 @@ def yaml_syntax_problem(text: str) -> Problem | None:
         while loader.check_node():
             loader.get_node()
     except yaml.MarkedYAMLError as exc:
-        return _plain_yaml_error(exc, text)
+        return plain_yaml_error(exc, text)
     except yaml.YAMLError:
         return None
     finally:
@@ -39,7 +39,11 @@ def yaml_syntax_problem(text: str) -> Problem | None:
 _QUOTE_IT = "quote the value: 'like this'"
 
 
-def _plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> Problem:
+def plain_yaml_error(
+    exc: yaml.MarkedYAMLError, text: str, parser_words_when_unknown: bool = False
+) -> Problem:
+    """`exc` (from either parser) in plain words. An error we have no words for gets a
+    general hint, or with `parser_words_when_unknown` the parser's own message."""
     problem = exc.problem or ""
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
@@ -106,6 +110,8 @@ def _plain_yaml_error(exc: yaml.MarkedYAMLError, text: str) -> Problem:
     elif "expected the node content" in problem:
         message = "a value is missing here"
         hint = "write the value, or " + _QUOTE_IT
+    elif parser_words_when_unknown:
+        message = f"{context}, {problem}" if context else (problem or "invalid YAML")
     else:
         message = "YAML cannot read this"
         hint = (

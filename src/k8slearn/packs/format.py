@@ -25,7 +25,6 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from k8slearn.manifests.loader import MAX_BYTES, Document, load_manifests, undecodable
-from k8slearn.manifests.yamlerrors import yaml_syntax_problem
 from k8slearn.problems import Path as FieldPath
 from k8slearn.problems import Problem, format_path
 
@@ -251,8 +250,6 @@ class PackReader:
                     p.severity,
                     "this file is a mapping of fields; see docs/pack-format.md",
                 )
-            elif p.message.startswith("YAML syntax error"):
-                p = yaml_syntax_problem(text) or p
             self.problems.append(_with_file(p, self.show(path)))
         if not result.ok:
             return None, text
@@ -513,11 +510,7 @@ def _front_matter(text: str) -> tuple[Any, str, int, list[Problem]]:
         return None, text, 1, []
     # text[3:] starts on line 1, so the loader's lines are the file's
     result = load_manifests(text[3:end])
-    problems = [
-        (yaml_syntax_problem(text[3:end]) or p) if p.message.startswith("YAML syntax") else p
-        for p in result.problems
-        if p.is_error
-    ]
+    problems = [p for p in result.problems if p.is_error]  # syntax in plain words already
     data = result.documents[0].data if result.ok and result.documents else None
     rest = text[end + 4 :]
     body = rest.lstrip("\n")
