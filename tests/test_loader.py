@@ -216,6 +216,7 @@ def test_values_equal_pyyaml_safe_load(pairs):
         ("spec:\n  ports:\n  - port: 80\n   name: x\n", "not indented like the other keys", 4),
         ("a: `x`\n", "a value cannot start with a backtick", 1),
         ("a:\n\tb: 1\n", "a tab character is used for indentation", 2),
+        ("x: &a 1\ny: &a 2\n", "an anchor (`&name`) is defined twice", 2),
     ],
 )
 def test_syntax_errors_in_plain_words(text, words, line):

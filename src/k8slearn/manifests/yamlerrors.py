@@ -84,6 +84,9 @@ def plain_yaml_error(
     elif "quoted scalar" in context and "escape" in problem:
         message = "a double-quoted value holds an unknown escape sequence (a `\\` before a letter)"
         hint = "use single quotes, or write `\\\\` for a backslash"
+    elif "duplicate anchor" in context + problem:  # the parser says it in the context
+        message = "an anchor (`&name`) is defined twice"
+        hint = "give each anchor its own name"
     elif "alias" in context or "anchor" in context:
         sign = "*" if "alias" in context else "&"
         message = f"a value cannot start with `{sign}` (it begins an alias or anchor)"
@@ -95,9 +98,6 @@ def plain_yaml_error(
         shown = "a backtick" if char == "`" else f"`{char}`" if char else "this character"
         message = f"a value cannot start with {shown}"
         hint = _QUOTE_IT
-    elif "duplicate anchor" in problem:
-        message = "an anchor (`&name`) is defined twice"
-        hint = "give each anchor its own name"
     elif "undefined alias" in problem:
         message = "an alias (`*name`) has no anchor (`&name`) before it"
         hint = "define the anchor first, or " + _QUOTE_IT
