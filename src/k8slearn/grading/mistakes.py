@@ -62,8 +62,13 @@ class MistakeFinder:
         `text`, the answer graded, breaks ties: of two wrong answers that fail alike,
         the one written most like it is the one its author explained.
         """
+        return self.closest(self.matches(grade), text)
+
+    def matches(self, grade: Grade) -> list[KnownMistake]:
+        """Every wrong answer `grade` repeats as well as any other does, in the exercise's
+        order (more than one: the grader cannot tell them apart)."""
         if grade.passed or not self._known:
-            return None
+            return []
         mine = _signature(grade)
         alike = [(i, why, known) for i, why, known in self._known if _behaves_alike(grade, known)]
         # Two wrong answers may behave alike for different reasons: the one whose messages
@@ -75,17 +80,17 @@ class MistakeFinder:
         )
         for candidates, how in tiers:
             if candidates:
-                i, why, _ = self._closest(candidates, text)
-                return KnownMistake(why, i, how)
-        return None
+                return [KnownMistake(why, i, how) for i, why, _ in candidates]
+        return []
 
-    def _closest(self, candidates: list[tuple[int, str, Grade]], text: str):
-        if len(candidates) == 1 or not text:
-            return candidates[0]
+    def closest(self, matches: list[KnownMistake], text: str) -> KnownMistake | None:
+        """Of `matches`, the wrong answer written most like `text` (the first without it)."""
+        if len(matches) <= 1 or not text:
+            return matches[0] if matches else None
         answers = self.grader.exercise.wrong_answers
         return max(
-            candidates,
-            key=lambda c: difflib.SequenceMatcher(None, text, answers[c[0]].answer).ratio(),
+            matches,
+            key=lambda m: difflib.SequenceMatcher(None, text, answers[m.index].answer).ratio(),
         )
 
 

@@ -211,11 +211,11 @@ def validate_pack(
             try:
                 wrong_grade = grader.grade(wrong.answer)
                 twin = None
-                if finder is not None and not wrong_grade.passed:
-                    wrong_grade.known_mistake = finder.find(wrong_grade, wrong.answer)
-                    first = finder.find(wrong_grade)  # without the text: the first alike
-                    if first is not None and first.index < i:
-                        twin = first.index
+                if finder is not None:
+                    matches = finder.matches(wrong_grade)  # graded against the others once
+                    wrong_grade.known_mistake = finder.closest(matches, wrong.answer)
+                    if matches and matches[0].index < i:
+                        twin = matches[0].index
             except ExerciseError:
                 continue  # the broken solution is reported above; this answer cannot be judged
             if finder is not None:
