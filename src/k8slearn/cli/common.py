@@ -52,12 +52,16 @@ def read_input(path: str, max_mib: int = CLI_MAX_MIB, flag: str | None = None) -
     from k8slearn.manifests.loader import size_text
 
     limit = max_mib * 1024 * 1024
-    raise_it = f": raise it with {flag} {{}}" if flag else ""
+
+    def raise_it(mib: int) -> str:
+        return f": raise it with {flag} {mib}" if flag else ""
+
     if path == "-":
         data = sys.stdin.buffer.read(limit + 1)
         if len(data) > limit:
-            more = raise_it.format(2 * max_mib)
-            raise InputError(f"standard input holds more than {size_text(limit)}{more}")
+            raise InputError(
+                f"standard input holds more than {size_text(limit)}{raise_it(2 * max_mib)}"
+            )
         return data
     p = Path(path)
     try:
@@ -68,7 +72,7 @@ def read_input(path: str, max_mib: int = CLI_MAX_MIB, flag: str | None = None) -
             need = -(-size // (1024 * 1024))
             raise InputError(
                 f"{path} is {size:,} bytes ({size_text(size)}); the limit is "
-                f"{size_text(limit)}" + raise_it.format(need)
+                f"{size_text(limit)}" + raise_it(need)
             )
         with p.open("rb") as handle:
             data = handle.read(limit + 1)  # a file that grew while read is still bounded

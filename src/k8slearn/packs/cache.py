@@ -93,14 +93,7 @@ def _store(file: Path, item: object) -> None:
 
 
 def _folder_fingerprint(root: Path) -> tuple:
-    entries = []
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            st = os.stat(path)
-            entries.append((os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
-    return tuple(entries)
+    return _tree_stats(root)
 
 
 @cache
@@ -108,13 +101,21 @@ def _code_fingerprint() -> tuple:
     import k8slearn
 
     package = Path(k8slearn.__file__).parent
-    entries: list[tuple] = []
-    for folder, dirs, files in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d not in ("lessons", "__pycache__"))
+    return _tree_stats(package, suffixes=(".py", ".json"), skip=("lessons", "__pycache__"))
+
+
+def _tree_stats(root: Path, suffixes: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> tuple:
+    """(path under `root`, size, modification time) of every file (ending in `suffixes`),
+    in a stable order, leaving out the folders named in `skip`."""
+    entries = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in skip)
         for name in sorted(files):
-            if name.endswith((".py", ".json")):
-                st = os.stat(os.path.join(folder, name))
-                entries.append((name, st.st_size, st.st_mtime_ns))
+            if suffixes and not name.endswith(suffixes):
+                continue
+            path = os.path.join(folder, name)
+            st = os.stat(path)
+            entries.append((os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
     return tuple(entries)
 
 
