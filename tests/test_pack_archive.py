@@ -81,6 +81,14 @@ def test_entries_outside_the_folder_links_and_junk_are_refused(home, tmp_path):
     with pytest.raises(ArchiveError, match="is a link or a device"):
         unpack_pack(linked)
 
+    zipped_link = tmp_path / "linked.zip"
+    with zipfile.ZipFile(zipped_link, "w") as zf:
+        info = zipfile.ZipInfo("course/pack.yaml")
+        info.external_attr = 0o120777 << 16  # a symbolic link, as zip -y stores it
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(ArchiveError, match="is a link or a device"):
+        unpack_pack(zipped_link)
+
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip at all")
     library = load_library([junk], no_builtin=True)

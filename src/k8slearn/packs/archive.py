@@ -18,7 +18,10 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 MAX_TOTAL = 64 * 1024 * 1024
@@ -62,11 +65,12 @@ def _unpack_fresh(archive: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=target.parent, prefix=".unpacking-"))
     try:
-        name = archive.name.lower()
-        if name.endswith(".zip"):
-            _unzip(archive, work)
+        if archive.name.lower().endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                _extract(archive, _zip_entries(zf), work)
         else:
-            _untar(archive, work)
+            with tarfile.open(archive) as tf:
+                _extract(archive, _tar_entries(tf), work)
         (work / ".complete").write_text("", encoding="utf-8")
         try:
             work.rename(target)
@@ -100,42 +104,49 @@ def _check_totals(archive: Path, count: int, total: int) -> None:
         )
 
 
-def _unzip(archive: Path, work: Path) -> None:
-    with zipfile.ZipFile(archive) as zf:
-        infos = zf.infolist()
-        _check_totals(archive, len(infos), sum(i.file_size for i in infos))
-        for info in infos:
-            member = _safe_member(archive, info.filename)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise ArchiveError(f"{archive}: {info.filename!r} is a link; packs hold no links")
-            dest = work.joinpath(*member.parts)
-            if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out)
+# An entry: its name, "file", "dir" or "other" (a link, a device), its size, and how to
+# open a file's content.
+Entry = tuple[str, str, int, Callable[[], IO[bytes] | None]]
 
 
-def _untar(archive: Path, work: Path) -> None:
-    with tarfile.open(archive) as tf:
-        members = tf.getmembers()
-        _check_totals(archive, len(members), sum(m.size for m in members))
-        for m in members:
-            member = _safe_member(archive, m.name)
-            if not (m.isfile() or m.isdir()):
-                raise ArchiveError(
-                    f"{archive}: {m.name!r} is a link or a device; packs hold only files"
-                )
-            dest = work.joinpath(*member.parts)
-            if m.isdir():
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            src = tf.extractfile(m)
-            if src is None:
-                continue
-            with src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out)
-            os.chmod(dest, 0o644)
+def _zip_entries(zf: zipfile.ZipFile) -> list[Entry]:
+    out: list[Entry] = []
+    for info in zf.infolist():
+        if stat.S_ISLNK(info.external_attr >> 16):
+            kind = "other"
+        else:
+            kind = "dir" if info.is_dir() else "file"
+        out.append((info.filename, kind, info.file_size, partial(zf.open, info)))
+    return out
+
+
+def _tar_entries(tf: tarfile.TarFile) -> list[Entry]:
+    return [
+        (
+            m.name,
+            "dir" if m.isdir() else "file" if m.isfile() else "other",
+            m.size,
+            partial(tf.extractfile, m),
+        )
+        for m in tf.getmembers()
+    ]
+
+
+def _extract(archive: Path, entries: list[Entry], work: Path) -> None:
+    """Write the entries under `work`, refusing whatever could land outside it."""
+    _check_totals(archive, len(entries), sum(size for _, _, size, _ in entries))
+    for name, kind, _size, open_content in entries:
+        member = _safe_member(archive, name)
+        if kind == "other":
+            raise ArchiveError(f"{archive}: {name!r} is a link or a device; packs hold only files")
+        dest = work.joinpath(*member.parts)
+        if kind == "dir":
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        src = open_content()
+        if src is None:
+            continue
+        with src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+        os.chmod(dest, 0o644)
