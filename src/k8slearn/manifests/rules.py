@@ -847,15 +847,7 @@ def _check_deployment(r: _Report, obj: dict[str, Any]) -> None:
     replicas = spec.get("replicas")
     if _is_int(replicas) and replicas < 0:
         r.error(("spec", "replicas"), f"{replicas} must be 0 or more")
-    template = _dict(spec.get("template"))
-    labels = _dict(_dict(template.get("metadata")).get("labels"))
-    # The API reports template label errors at spec.template.labels (no `metadata`).
-    _check_labels(
-        r, labels, ("spec", "template", "metadata", "labels"), ("spec", "template", "labels")
-    )
-    _workload_selector(r, spec.get("selector"), labels, "Deployment")
-    pod_spec = _dict(template.get("spec"))
-    _check_pod_spec(r, pod_spec, ("spec", "template", "spec"))
+    pod_spec = _workload_template(r, spec, "Deployment")
     restart = pod_spec.get("restartPolicy")
     if restart != "Always":
         r.error(
@@ -863,6 +855,21 @@ def _check_deployment(r: _Report, obj: dict[str, Any]) -> None:
             f"{restart!r} is not allowed: a Deployment's Pods must use Always",
             "remove restartPolicy (a Job runs Pods to completion)",
         )
+
+
+def _workload_template(r: _Report, spec: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A Deployment's or StatefulSet's pod template: its labels, the selector that must
+    match them, and the pod spec, which is returned for the kind's own rules."""
+    template = _dict(spec.get("template"))
+    labels = _dict(_dict(template.get("metadata")).get("labels"))
+    # The API reports template label errors at spec.template.labels (no `metadata`).
+    _check_labels(
+        r, labels, ("spec", "template", "metadata", "labels"), ("spec", "template", "labels")
+    )
+    _workload_selector(r, spec.get("selector"), labels, kind)
+    pod_spec = _dict(template.get("spec"))
+    _check_pod_spec(r, pod_spec, ("spec", "template", "spec"))
+    return pod_spec
 
 
 def _workload_selector(r: _Report, selector: Any, labels: dict[str, Any], kind: str) -> None:
@@ -944,14 +951,7 @@ def _check_stateful_set(r: _Report, obj: dict[str, Any]) -> None:
                 ("Retain", "Delete"),
                 "a retention policy",
             )
-    template = _dict(spec.get("template"))
-    labels = _dict(_dict(template.get("metadata")).get("labels"))
-    _check_labels(
-        r, labels, ("spec", "template", "metadata", "labels"), ("spec", "template", "labels")
-    )
-    _workload_selector(r, spec.get("selector"), labels, "StatefulSet")
-    pod_spec = _dict(template.get("spec"))
-    _check_pod_spec(r, pod_spec, ("spec", "template", "spec"))
+    pod_spec = _workload_template(r, spec, "StatefulSet")
     restart = pod_spec.get("restartPolicy")
     if restart != "Always":
         _not_supported(
