@@ -24,6 +24,7 @@ COMMANDS = {
     "pack": "k8slearn.cli.packs:pack",
     "progress": "k8slearn.cli.study:progress",
     "reach": "k8slearn.cli.manifests:reach",
+    "shell": "k8slearn.cli.practice:shell",
     "validate": "k8slearn.cli.manifests:validate",
     "verify": "k8slearn.cluster.commands:verify",
 }

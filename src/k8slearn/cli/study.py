@@ -51,7 +51,7 @@ def list_command(packs: tuple[str, ...], no_builtin: bool, output: str) -> None:
 
 
 @click.command()
-@click.argument("exercise")
+@click.argument("exercise", required=False)
 @click.argument("answer_file", required=False)
 @pack_options
 @learner_option
@@ -71,7 +71,7 @@ def list_command(packs: tuple[str, ...], no_builtin: bool, output: str) -> None:
     "(default: the exercise's).",
 )
 def check(
-    exercise: str,
+    exercise: str | None,
     answer_file: str | None,
     packs: tuple[str, ...],
     no_builtin: bool,
@@ -83,12 +83,24 @@ def check(
 ) -> None:
     """Grade ANSWER_FILE as an answer to EXERCISE (`pack/exercise`, or a unique exercise id).
 
+    Without ANSWER_FILE, grade what EXERCISE's practice cluster holds (see `k8slearn
+    shell`); inside a practice shell, EXERCISE defaults to the one it practises.
     A predict exercise is answered with a table file (`--template` prints one).
     Exit 0 when it passes, 1 when it does not (invalid YAML or manifests, or a
     wrong cell, included), 2 for an unknown exercise or an unreadable file.
     """
     from k8slearn.grading.grader import ExerciseError, Grader
 
+    if exercise is None:
+        import os
+
+        from k8slearn.practice.session import PRACTICE_VAR
+
+        exercise = os.environ.get(PRACTICE_VAR)
+        if not exercise:
+            raise click.UsageError(
+                "Missing argument 'EXERCISE' (it may be left out only inside `k8slearn shell`)."
+            )
     library = load_packs(packs, no_builtin)
     found, why = library.find(exercise)
     if found is None:
@@ -98,7 +110,7 @@ def check(
     if template:
         predict_check.print_template(found)
         return
-    if answer_file is None:
+    if answer_file is None and found.kind == "predict":
         raise click.UsageError("Missing argument 'ANSWER_FILE' (or give --template).")
     if found.kind == "predict":
         if namespace is not None:
@@ -110,9 +122,24 @@ def check(
 
     if namespace is not None and not names.is_dns1123_label(namespace):
         raise InputError(f"{namespace!r} is not a namespace name (a DNS-1123 label)")
-    text = read_input(answer_file)
+    if answer_file is None:
+        from k8slearn.practice.session import practice_answer
+
+        try:
+            text, scenario = practice_answer(found)
+        except LookupError as exc:
+            raise InputError(str(exc)) from None
+        answer_file = "practice cluster"
+        if not text.strip():
+            click.echo(
+                f"✗ the practice cluster of {found.qualified_id} holds nothing of yours yet: "
+                "make the objects the exercise asks for with kubectl, then check again"
+            )
+            sys.exit(EXIT_INVALID)
+    else:
+        text, scenario = read_input(answer_file), None
     try:
-        grader = Grader(found, namespace)
+        grader = Grader(found, namespace, scenario=scenario)
         grade = grader.grade(text)
         if not grade.passed:
             from k8slearn.grading.mistakes import MistakeFinder
@@ -125,7 +152,10 @@ def check(
 
         store = open_store()
         store.record_attempt(
-            found.qualified_id, grade.passed, [c.name for c in grade.failed_checks()], source="cli"
+            found.qualified_id,
+            grade.passed,
+            [c.name for c in grade.failed_checks()],
+            source="cli" if scenario is None else "shell",
         )
         from k8slearn.progress.schedule import review
 

@@ -73,11 +73,19 @@ class ExerciseError(Exception):
 class Grader:
     """Grades answers to one exercise; the scenario and solution are built once."""
 
-    def __init__(self, exercise: Exercise, namespace: str | None = None):
-        """`namespace` overrides the exercise's current namespace, as `kubectl -n` does."""
+    def __init__(
+        self, exercise: Exercise, namespace: str | None = None, scenario: Scenario | None = None
+    ):
+        """`namespace` overrides the exercise's current namespace, as `kubectl -n` does;
+        `scenario` the exercise's world, as a practice cluster changed it (pods relabelled,
+        objects it held edited or deleted)."""
         self.exercise = exercise
         self.namespace = namespace or exercise.namespace
         self.namespace_given = namespace is not None
+        if scenario is not None:
+            self.scenario = scenario
+            self._solution = None
+            return
         scenario, problems = load_scenario(exercise.scenario)
         if scenario is None:
             text = "; ".join(p.text() for p in problems[:3])

@@ -273,7 +273,7 @@ class Store:
                 self.db.execute(sql, args)
 
     def _fall_back(self) -> None:
-        memory = sqlite3.connect(":memory:")
+        memory = sqlite3.connect(":memory:", check_same_thread=False)
         try:
             self.db.backup(memory)
         except sqlite3.Error:
@@ -317,12 +317,16 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.isolation_level = ""
 
 
-def open_store(path: Path | None = None) -> Store:
-    """Open (creating or upgrading) the progress store; never raises for a bad file."""
+def open_store(path: Path | None = None, *, threads: bool = False) -> Store:
+    """Open (creating or upgrading) the progress store; never raises for a bad file.
+
+    `threads=True` lets other threads use the connection; the caller then makes sure
+    only one uses it at a time (the practice cluster saves from its server's threads).
+    """
     path = path or home() / DB_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=5)
+        db = sqlite3.connect(path, timeout=5, check_same_thread=not threads)
         db.execute("PRAGMA journal_mode=WAL")
         _migrate(db)
         db.execute("SELECT COUNT(*) FROM attempts").fetchone()
@@ -331,7 +335,7 @@ def open_store(path: Path | None = None) -> Store:
         reason = str(exc) or type(exc).__name__
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in reason:
             reason = "the file is damaged (not an SQLite database)"
-        memory = sqlite3.connect(":memory:")
+        memory = sqlite3.connect(":memory:", check_same_thread=not threads)
         _migrate(memory)
         return Store(
             memory,

