@@ -915,6 +915,54 @@ def test_apply_change_apply_merges_ports_by_port(cluster, tmp_path):
     assert applied["spec"]["ports"][1] == {"name": "metrics", "port": 9100}
 
 
+def test_apply_change_apply_merges_containers_by_name_and_keeps_what_others_changed(
+    cluster, tmp_path
+):
+    """A three-way apply, as on a cluster: containers merge by name (the one not in the
+    change keeps its fields), and a label set by `kubectl label` (never applied) survives."""
+    container = {"name": "app", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}
+    sidecar = {"name": "log", "image": "busybox:1.36", "args": ["tail", "-f", "/dev/null"]}
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "applied-web"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "applied-web"}},
+            "template": {
+                "metadata": {"labels": {"app": "applied-web"}},
+                "spec": {"containers": [container, sidecar]},
+            },
+        },
+    }
+    path = tmp_path / "deploy.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    assert cluster.ok("apply", "-f", str(path)).strip() == "deployment.apps/applied-web created"
+    cluster.ok("label", "deployment", "applied-web", "owner=ops")
+    container["image"] = "nginx:1.27"
+    path.write_text(yaml.safe_dump(manifest))
+    assert cluster.ok("apply", "-f", str(path)).strip() == "deployment.apps/applied-web configured"
+    live = cluster.json("get", "deployment", "applied-web")
+    containers = {c["name"]: c for c in live["spec"]["template"]["spec"]["containers"]}
+    assert list(containers) == ["app", "log"]
+    assert containers["app"]["image"] == "nginx:1.27"
+    assert containers["app"]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
+    assert containers["log"]["args"] == ["tail", "-f", "/dev/null"]
+    assert live["metadata"]["labels"]["owner"] == "ops"
+    applied = json.loads(
+        live["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    )
+    assert applied["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert "labels" not in applied["metadata"]
+    # Dropping the sidecar from the file and applying removes it, and only it.
+    manifest["spec"]["template"]["spec"]["containers"] = [container]
+    path.write_text(yaml.safe_dump(manifest))
+    cluster.ok("apply", "-f", str(path))
+    live = cluster.json("get", "deployment", "applied-web")
+    assert [c["name"] for c in live["spec"]["template"]["spec"]["containers"]] == ["app"]
+    cluster.ok("delete", "deployment", "applied-web")
+
+
 @needs_kubectl
 def test_explain_is_served(cluster):
     if importlib.util.find_spec("k8slearn.practice.openapi") is None:
