@@ -159,3 +159,23 @@ def test_a_damaged_saved_state_is_said_not_raised(home):
     assert "--reset" in outside.stderr and "Traceback" not in outside.stderr
     # The shell itself starts again from the scenario rather than failing.
     assert in_shell(home, "kubectl get pods -o name").stdout.count("pod/") >= 1
+
+
+def test_a_fix_this_exercise_starts_with_its_broken_starter_in_the_cluster(home):
+    fix = "services-networking/clusterip-kubectl-selector-trap"
+    broken = k8slearn(
+        home,
+        "shell",
+        fix,
+        "-c",
+        "kubectl get svc shop-web -o jsonpath='{.spec.selector.app}'; echo; " + f"{K8SLEARN} check",
+    )
+    assert broken.stdout.splitlines()[0] == "shop-web"  # what `create service` selected
+    assert broken.returncode == 1 and "NOT YET" in broken.stdout
+    assert "practice cluster:" not in broken.stdout.replace("practice cluster: warning", "")
+
+    fixed = k8slearn(
+        home, "shell", fix, "-c", f"kubectl set selector svc shop-web app=web && {K8SLEARN} check"
+    )
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert f"{fix}: PASSED" in fixed.stdout

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 PRACTICE_VAR = "K8SLEARN_PRACTICE"  # set inside a practice shell: the exercise it practises
 STATE_KEY = "practice:{}"
+FIX_THIS = "fix-this"  # the tag of exercises whose starter is the broken thing to repair
 
 
 class PracticeError(Exception):
@@ -63,6 +64,8 @@ def load_state(exercise: Exercise, store: Store) -> PracticeState:
 
 
 def fresh_state(exercise: Exercise) -> PracticeState:
+    """The exercise's world as it starts: its scenario and, for a "fix this" exercise, the
+    broken objects of its starter already applied (as the learner's, to be fixed in place)."""
     from k8slearn.model.scenario import load_scenario
     from k8slearn.practice.state import PracticeState
 
@@ -70,7 +73,43 @@ def fresh_state(exercise: Exercise) -> PracticeState:
     if scenario is None:
         text = "; ".join(p.text() for p in problems[:3])
         raise PracticeError(f"the scenario of {exercise.qualified_id} is invalid: {text}")
-    return PracticeState.from_exercise(scenario, namespace=exercise.namespace)
+    state = PracticeState.from_exercise(scenario, namespace=exercise.namespace)
+    if FIX_THIS in exercise.tags:
+        apply_starter(state, exercise)
+    return state
+
+
+def apply_starter(state: PracticeState, exercise: Exercise) -> list[str]:
+    """Create the starter's objects that the API server accepts; `kind/name` of each.
+
+    A starter the API server would refuse (some "fix this" starters are exactly that)
+    stays out of the cluster: the learner reads it in the starter file instead.
+    """
+    import yaml
+
+    from k8slearn.practice.admission import ApiError
+    from k8slearn.practice.resources import resource_of_kind
+
+    try:
+        documents = [d for d in yaml.safe_load_all(exercise.starter or "") if d]
+    except yaml.YAMLError:
+        return []
+    made = []
+    for doc in documents:
+        if not isinstance(doc, dict):
+            continue
+        resource = resource_of_kind(str(doc.get("kind")), doc.get("apiVersion"))
+        if resource is None:
+            continue
+        doc.pop("status", None)
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        namespace = meta.get("namespace") or exercise.namespace if resource.namespaced else None
+        try:
+            state.create(resource, namespace, doc)
+        except ApiError:
+            continue
+        made.append(f"{resource.singular}/{meta.get('name')}")
+    return made
 
 
 def practice_answer(exercise: Exercise) -> tuple[str, Scenario]:
