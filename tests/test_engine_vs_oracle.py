@@ -782,3 +782,34 @@ def test_oracle_table_shape(world) -> None:
 def test_iter_bits_lists_every_set_bit_in_order(mask):
     """Small masks peel bits off; big ones (past 64 bits) search their binary text."""
     assert list(iter_bits(mask)) == [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+@st.composite
+def truth_tables(draw):
+    """Any table: pods and outside hosts (names with characters JSON must escape), any
+    ports (none too), any bits."""
+    from k8slearn.model.reachability import TruthTable
+    from k8slearn.model.scenario import External, Pod
+
+    names = st.text(alphabet="ab-é\"\\\n", min_size=1, max_size=4)
+    pods = [
+        Pod(f"ns{i}", draw(names) + str(i), {}, f"10.0.0.{i + 1}")
+        for i in range(draw(st.integers(0, 4)))
+    ]
+    externals = [
+        External(draw(names) + str(i), f"192.0.2.{i + 1}") for i in range(draw(st.integers(0, 2)))
+    ]
+    endpoints = [*pods, *externals]
+    ports = draw(st.lists(st.sampled_from([(80, "TCP"), (53, "UDP"), (8080, "TCP")]), unique=True))
+    full = (1 << len(endpoints)) - 1
+    rows = {p: [draw(st.integers(0, full)) for _ in endpoints] for p in ports}
+    return TruthTable(endpoints, ports, rows)
+
+
+@given(truth_tables())
+@settings(max_examples=200, deadline=None)
+def test_matrix_written_in_pieces_is_the_matrix_as_json_writes_it(table):
+    import json
+
+    expected = json.dumps(table.to_matrix(), indent=2, ensure_ascii=False)
+    assert "".join(table.matrix_json()) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +90,15 @@ def read_input(path: str, max_mib: int = CLI_MAX_MIB, flag: str | None = None) -
 def emit_json(data: Any) -> None:
     """Print `data` as indented JSON, written as it is encoded: a 10,000-pod matrix is
     hundreds of MB of text, which need not also sit in memory as one string."""
+    emit_chunks(json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data))
+
+
+def emit_chunks(chunks: Iterable[str]) -> None:
+    """Write text given in pieces (e.g. `TruthTable.matrix_json()`), batched, then a newline."""
     out = sys.stdout
     batch: list[str] = []
     size = 0
-    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data):
+    for chunk in chunks:
         batch.append(chunk)
         size += len(chunk)
         if size > 1 << 16:

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from k8slearn.cli.common import EXIT_INVALID, emit_json, max_size_option, print_problem, read_input
+from k8slearn.cli.common import (
+    EXIT_INVALID,
+    emit_chunks,
+    emit_json,
+    max_size_option,
+    print_problem,
+    read_input,
+)
 
 
 @click.command()
@@ -200,7 +207,7 @@ def reach(
         if output == "json":
             emit_json(table.to_results())
         elif output == "matrix":
-            emit_json(table.to_matrix())
+            emit_chunks(table.matrix_json())
         else:
             _print_table(table)
 

@@ -117,6 +117,39 @@ class TruthTable:
         }
         return out
 
+    def matrix_json(self) -> Iterator[str]:
+        """`to_matrix()` as `json.dumps(..., indent=2, ensure_ascii=False)` writes it, in
+        pieces: a 10,000-pod table is 200 MB of '0's and '1's, which need not also sit in
+        memory as a list of rows and again as one string (nor pass through the pure-Python
+        encoder that `indent` selects)."""
+        import json
+
+        def strings(name: str, items: Iterable[str], depth: int, last: bool) -> Iterator[str]:
+            pad = "  " * depth
+            yield f"{pad}{json.dumps(name, ensure_ascii=False)}: ["
+            first = True
+            for item in items:
+                yield f"{'' if first else ','}\n{pad}  {item}"
+                first = False
+            yield ("]" if first else f"\n{pad}]") + ("\n" if last else ",\n")
+
+        def quoted(keys: Iterable[str]) -> Iterator[str]:
+            return (json.dumps(k, ensure_ascii=False) for k in keys)
+
+        yield "{\n"
+        yield from strings("pods", quoted(p.key for p in self.pods), 1, False)
+        if self.externals:
+            yield from strings("externals", quoted(e.key for e in self.externals), 1, False)
+        if not self.ports:
+            yield '  "tables": {}\n}'
+            return
+        yield '  "tables": {\n'
+        rows = range(len(self.endpoints))
+        for k, port in enumerate(self.ports):
+            bits = (f'"{self.bitstring(port, i)}"' for i in rows)
+            yield from strings(f"{port[0]}/{port[1]}", bits, 2, k == len(self.ports) - 1)
+        yield "  }\n}"
+
     def differences(self, other: TruthTable) -> list[tuple[str, str, PortKey, bool]]:
         """Cells where `other` (same endpoints) differs: (from, to, port, allowed here)."""
         out = []
