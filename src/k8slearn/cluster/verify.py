@@ -22,7 +22,8 @@ bar) and `on_log(message)` (for a log), and each cancellable through a
 
 The cluster is reached through `KubeCluster`, a thin adapter over the official
 kubernetes client (imported only here, only when a run starts); tests pass a
-fake with the same methods.
+fake with the same methods, or point it with a kubeconfig file
+(`KubeCluster(config_file)`) at the practice cluster's stand-in API server.
 """
 
 from __future__ import annotations

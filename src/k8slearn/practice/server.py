@@ -105,7 +105,10 @@ class PracticeServer:
         httpd.practice = self
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name="k8slearn-practice-server", daemon=True
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice
+            name="k8slearn-practice-server",
+            daemon=True,
         )
         self._thread.start()
         _AUTHORITIES[self.url] = self.certificate_authority
@@ -302,6 +305,9 @@ def fields_match(terms: list[tuple[str, bool, str]], obj: dict[str, Any]) -> boo
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave as separate TLS writes; with Nagle's algorithm the second
+    # waits for the client's delayed ACK (~40 ms a request).
+    disable_nagle_algorithm = True
     server: _Server
     server_version = "k8slearn-practice"
     sys_version = ""
@@ -938,6 +944,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise admission.bad_request(
                 f"cannot {what} a container in a completed pod; current phase is {phase}"
             )
+        names = [c.get("name") for c in pod["spec"].get("containers") or []]
+        asked = _query_value(query, "container")
+        if asked is not None and asked not in names:
+            raise admission.bad_request(f"container {asked} is not valid for pod {name}")
         argv = query.get("command") or []
         run = state.run_output(namespace or "", name) if attach else None
         if attach and run is None:
