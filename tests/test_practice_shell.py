@@ -179,3 +179,31 @@ def test_a_fix_this_exercise_starts_with_its_broken_starter_in_the_cluster(home)
     )
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert f"{fix}: PASSED" in fixed.stdout
+
+
+def test_what_the_server_allocated_is_not_counted_as_written_by_the_learner(home):
+    """`absent: nodePort` ("let the control plane pick it") passes after `create service
+    nodeport`, stays passing through a patch and a replace of the whole object, and fails
+    once the learner sets the node port themselves."""
+    auto = "services-networking/nodeport-auto-allocated"
+    script = (
+        "kubectl create service nodeport dashboard --tcp=443:https >/dev/null && "
+        f"{K8SLEARN} check >/dev/null && echo created-passes; "
+        "kubectl get svc dashboard -o yaml > svc.yaml && kubectl replace -f svc.yaml >/dev/null && "
+        f"{K8SLEARN} check >/dev/null && echo replaced-passes; "
+        "kubectl patch svc dashboard --type json "
+        """-p '[{"op":"replace","path":"/spec/ports/0/nodePort","value":30555}]' >/dev/null; """
+        f"{K8SLEARN} check"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "k8slearn", "shell", auto, "-c", script],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, K8SLEARN_HOME=str(home), NO_COLOR="1"),
+        cwd=home.parent,
+        timeout=120,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["created-passes", "replaced-passes"], done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "nodePort` is set to 30555" in done.stdout

@@ -206,6 +206,9 @@ class PracticeState:
         self.created = now_text()
         self.on_change: Callable[[], None] | None = None
         self._world: tuple[int, World] | None = None
+        # Per Service (namespace/name): the fields the server filled in (cluster IPs, node
+        # ports), which the learner's YAML leaves out as the learner left them out.
+        self._allocated: dict[str, set[tuple[Any, ...]]] = {}
         # What the command of a pod that ran to the end printed (its "logs"), by namespace/name.
         self._runs: dict[str, dict[str, Any]] = {}
 
@@ -257,6 +260,8 @@ class PracticeState:
                     "entries": [
                         {"origin": e.origin, "object": e.obj} for e in self._entries.values()
                     ],
+                    "runs": self._runs,
+                    "allocated": {k: sorted(v) for k, v in self._allocated.items()},
                 },
                 separators=(",", ":"),
             )
@@ -273,6 +278,9 @@ class PracticeState:
         state.created = str(data.get("created") or state.created)
         state.externals = [External(str(n), str(ip)) for n, ip in data["externals"]]
         state._runs = {str(k): dict(v) for k, v in (data.get("runs") or {}).items()}
+        state._allocated = {
+            str(k): {tuple(f) for f in v} for k, v in (data.get("allocated") or {}).items()
+        }
         for item in data["entries"]:
             obj, origin = item["object"], item["origin"]
             if origin not in ORIGINS or not isinstance(obj, dict):
@@ -293,7 +301,13 @@ class PracticeState:
 
         from k8slearn.manifests.schema import KNOWN_KINDS
 
-        docs = [clean_for_yaml(o) for o in self.learner_objects() if o.get("kind") in KNOWN_KINDS]
+        docs = []
+        for obj in self.learner_objects():
+            if obj.get("kind") not in KNOWN_KINDS:
+                continue
+            if obj.get("kind") == "Service":
+                _drop_fields(obj, self._allocated.get(_service_key(obj), set()))
+            docs.append(clean_for_yaml(obj))
         return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False) if docs else ""
 
     def scenario(self) -> Scenario:
@@ -411,7 +425,10 @@ class PracticeState:
             if self._key(r, namespace, name) in self._entries:
                 raise admission.already_exists(r, name)
             if r.kind == "Service":
+                written = _allocatables(obj)
                 self._allocate_service(obj, None)
+                if not dry_run:
+                    self._allocated[_service_key(obj)] = _allocatables(obj) - written
             self._stamp(obj, r)
             if r.kind == "Pod":
                 self._schedule_pod(obj)
@@ -470,6 +487,7 @@ class PracticeState:
                 else:
                     new.pop("status", None)
             if r.kind == "Service":
+                written = _allocatables(new)
                 _keep_allocated(new, old)
             admitted = admission.admit(r, new, field_validation)
             new = admitted.obj
@@ -478,6 +496,10 @@ class PracticeState:
                 raise admission.invalid(r, name, errors)
             if r.kind == "Service":
                 self._allocate_service(new, old)
+                if not dry_run:
+                    self._allocated[_service_key(new)] = _still_allocated(
+                        new, old, self._allocated.get(_service_key(old), set()), written
+                    )
             meta = new["metadata"]
             for key in ("uid", "creationTimestamp", "generation", "resourceVersion"):
                 if key in old["metadata"]:
@@ -589,6 +611,8 @@ class PracticeState:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
+        if entry.obj.get("kind") == "Service":
+            self._allocated.pop(_service_key(entry.obj), None)
         if entry.obj.get("kind") == "Pod":
             self._runs.pop(f"{key[1]}/{key[2]}", None)
         uid = entry.obj["metadata"].get("uid")
@@ -1592,3 +1616,62 @@ def _write_allocation(obj: dict[str, Any], svc: ModelService, index: ServiceInde
                 given = index.node_port(svc, sp)
                 if given:
                     port["nodePort"] = given
+
+
+# --- what the server filled in a Service -----------------------------------------------------
+
+
+def _service_key(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace')}/{meta.get('name')}"
+
+
+def _allocatables(obj: dict[str, Any]) -> set[tuple[Any, ...]]:
+    """The allocated fields a Service spec holds: cluster IPs, each port's node port
+    (by port and protocol), the health-check node port."""
+    spec = obj.get("spec") or {}
+    out: set[tuple[Any, ...]] = set()
+    for key in ("clusterIP", "clusterIPs", "healthCheckNodePort"):
+        if spec.get(key):
+            out.add((key,))
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict) and port.get("nodePort"):
+            out.add(("nodePort", port.get("port"), port.get("protocol", "TCP")))
+    return out
+
+
+def _field_value(obj: dict[str, Any], field: tuple[Any, ...]) -> Any:
+    spec = obj.get("spec") or {}
+    if field[0] != "nodePort":
+        return spec.get(field[0])
+    for port in spec.get("ports") or []:
+        if (port.get("port"), port.get("protocol", "TCP")) == field[1:]:
+            return port.get("nodePort")
+    return None
+
+
+def _still_allocated(
+    new: dict[str, Any],
+    old: dict[str, Any],
+    before: set[tuple[Any, ...]],
+    written: set[tuple[Any, ...]],
+) -> set[tuple[Any, ...]]:
+    """After an update: what the server filled in now, and what it had filled in before
+    and still holds the same value (a patch or `kubectl edit` carries those along)."""
+    kept = {
+        f
+        for f in before
+        if _field_value(old, f) is not None and _field_value(new, f) == _field_value(old, f)
+    }
+    return kept | (_allocatables(new) - written)
+
+
+def _drop_fields(obj: dict[str, Any], fields: set[tuple[Any, ...]]) -> None:
+    spec = obj.get("spec") or {}
+    for field in fields:
+        if field[0] != "nodePort":
+            spec.pop(field[0], None)
+            continue
+        for port in spec.get("ports") or []:
+            if (port.get("port"), port.get("protocol", "TCP")) == field[1:]:
+                port.pop("nodePort", None)
