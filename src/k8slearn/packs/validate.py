@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from k8slearn.grading.fieldpath import FieldPathError, parse
 from k8slearn.grading.grader import ExerciseError, Grade, Grader
@@ -47,6 +47,9 @@ from k8slearn.packs.format import (
 )
 from k8slearn.packs.mutation import MutationResult, mutation_test
 from k8slearn.problems import Problem
+
+if TYPE_CHECKING:
+    from k8slearn.drills.kubectl import KubectlCluster
 
 
 @dataclass
@@ -100,6 +103,10 @@ class PackReport:
     wrong_answers_failed: int = 0
     mutation: dict[str, MutationResult] = field(default_factory=dict)  # by exercise id
     feedback: list[Feedback] = field(default_factory=list)  # with `feedback=True`
+    kubectl_lists: int = 0  # exercises with `kubectl:` lines
+    kubectl_proven: int = 0  # … whose lines solved them on a practice cluster
+    kubectl_run: bool = False  # the lines were run (a practice cluster was given)
+    kubectl_unavailable: str = ""  # why no practice cluster could run here
 
     @property
     def ok(self) -> bool:
@@ -116,11 +123,14 @@ class PackReport:
             different = sum(r.different for r in self.mutation.values())
             share = f" ({100 * killed // different}%)" if different else ""
             mutation = f", mutants killed {killed}/{different}{share}"
+        kubectl = ""
+        if self.kubectl_run and self.kubectl_lists and not self.kubectl_unavailable:
+            kubectl = f", kubectl lines proven {self.kubectl_proven}/{self.kubectl_lists}"
         return (
             f"pack {self.pack.id} {self.pack.version}: {len(self.pack.lessons)} lessons, "
             f"{self.exercises} exercises; solutions passing {self.solutions_passed}/{self.exercises}, "
             f"wrong answers failing {self.wrong_answers_failed}/{self.wrong_answers}"
-            f"{mutation}: {state}"
+            f"{mutation}{kubectl}: {state}"
         )
 
     def mutation_lines(self) -> list[str]:
@@ -136,10 +146,17 @@ class PackReport:
 
 
 def validate_pack(
-    root: Path, *, mutate: bool = True, strict: bool = False, feedback: bool = False
+    root: Path,
+    *,
+    mutate: bool = True,
+    strict: bool = False,
+    feedback: bool = False,
+    practice: Callable[[Exercise], KubectlCluster] | None = None,
 ) -> PackReport:
     """Check a pack; with `mutate`, mutation-test every build exercise (`--strict`: survivors
-    are errors, not warnings); with `feedback`, preview what each wrong answer is told.
+    are errors, not warnings); with `feedback`, preview what each wrong answer is told;
+    with `practice` (a fresh practice cluster for an exercise, made by the caller: packs/
+    never starts one itself), prove every exercise's `kubectl:` lines by running them.
 
     A pack whose pack.yaml is wrong is still read and graded as far as it goes,
     so that every problem is reported; its report's `pack` is None.
@@ -147,6 +164,8 @@ def validate_pack(
     reader = PackReader(root)
     pack = reader.read()
     report = PackReport(root=root, pack=pack, problems=list(reader.problems))
+    report.kubectl_run = practice is not None
+    proofs: list[tuple[Exercise, str]] = []  # exercises whose kubectl lines are to be run
     draft = reader.draft
     if draft is None:
         return report
@@ -237,7 +256,116 @@ def validate_pack(
                 report.wrong_answers_failed += 1
         if mutate and grade.passed:
             _mutation_test(report, grader, file, strict)
+        if _kubectl_lines_run(ex, file, report) and grade.passed:
+            proofs.append((ex, file))  # a failing solution is reported above
+    if practice is not None:
+        _prove_kubectl(report, proofs, practice)
     return report
+
+
+def _kubectl_lines_run(ex: Exercise, file: str, report: PackReport) -> bool:
+    """Whether an exercise's `kubectl:` lines are all commands k8slearn runs (each one that
+    is not is reported at its line); False when it has none."""
+    if not ex.kubectl:
+        return False
+    from k8slearn.drills.kubectl import CommandRefused, parse_command
+
+    report.kubectl_lists += 1
+    runnable = True
+    for i, line in enumerate(ex.kubectl):
+        try:
+            parse_command(line)
+        except CommandRefused as exc:
+            runnable = False
+            report.problems.append(
+                Problem(
+                    f"exercise {ex.id}: kubectl line {i + 1} is not run: {exc}",
+                    file=file,
+                    line=ex.line_of("kubectl", i),
+                    hint="each line is one kubectl command, run without a shell against the "
+                    "exercise's practice cluster",
+                )
+            )
+    return runnable
+
+
+PROOFS_AT_ONCE = 4  # practice clusters proving lines side by side (each mostly waits on kubectl)
+
+
+def _prove_kubectl(
+    report: PackReport,
+    pending: list[tuple[Exercise, str]],
+    practice: Callable[[Exercise], KubectlCluster],
+) -> None:
+    """Run each exercise's `kubectl:` lines on a fresh practice cluster of it, and grade what
+    they leave: a line that fails, or a cluster that fails a check, is an error at its line.
+    Where no practice cluster can run (no kubectl), one warning says so."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from k8slearn.drills.kubectl import ClusterError, ClusterUnavailable, Proof, prove_commands
+
+    if not pending:
+        return
+    first: KubectlCluster | ClusterError
+    try:  # the first cluster also tells whether practice clusters can run here at all
+        first = practice(pending[0][0])
+    except ClusterUnavailable as exc:
+        ex, file = pending[0]
+        report.kubectl_unavailable = str(exc)
+        report.problems.append(
+            Problem(
+                f"the `kubectl:` lines of {len(pending)} exercise(s) were not run, so they are "
+                f"not proven: {exc}",
+                file=file,
+                line=ex.line_of("kubectl"),
+                severity="warning",
+            )
+        )
+        return
+    except ClusterError as exc:
+        first = exc
+
+    def prove(index: int) -> tuple[Exercise, str, Proof | None, str]:
+        ex, file = pending[index]
+        try:
+            cluster = first if index == 0 else practice(ex)
+            if isinstance(cluster, ClusterError):
+                raise cluster
+        except ClusterError as exc:
+            return ex, file, None, str(exc)
+        with cluster:
+            return ex, file, prove_commands(cluster, ex.kubectl), ""
+
+    with ThreadPoolExecutor(max_workers=PROOFS_AT_ONCE) as pool:
+        outcomes = list(pool.map(prove, range(len(pending))))
+    for ex, file, proof, error in outcomes:
+        if proof is None:
+            report.problems.append(
+                Problem(
+                    f"exercise {ex.id}: no practice cluster: {error}",
+                    file=file,
+                    line=ex.line_of("kubectl"),
+                )
+            )
+            continue
+        if proof.passed:
+            report.kubectl_proven += 1
+            continue
+        if proof.failed_line is not None:
+            said = f"kubectl line {proof.failed_line + 1} fails on the practice cluster: "
+            line = ex.line_of("kubectl", proof.failed_line)
+        else:
+            said = "the `kubectl:` lines run, but the cluster they leave fails the checks: "
+            line = ex.line_of("kubectl")
+        report.problems.append(
+            Problem(
+                f"exercise {ex.id}: {said}{proof.message}",
+                file=file,
+                line=line,
+                hint="fix the lines (learners are shown them as the fastest way); try them with "
+                f"`k8slearn shell {ex.id} --pack {report.root} --reset`, then `k8slearn check`",
+            )
+        )
 
 
 def _feedback_problems(shown: Feedback) -> list[Problem]:
@@ -379,6 +507,7 @@ _PREDICT_IGNORES = (
     "starter",
     "accept_mutants",
     "expected_lints",
+    "kubectl",
 )
 
 
