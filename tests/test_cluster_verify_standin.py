@@ -403,11 +403,6 @@ def test_exec_into_a_container_the_pod_lacks_is_refused(standin):
     assert got.code is None and "container no-such is not valid for pod client" in got.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the stand-in reports every pod Ready: a readinessProbe that always fails "
-    "(exec /bin/false, as verify gives the scenario's not-ready pods) should keep Ready False",
-)
 def test_a_pod_whose_readiness_probe_always_fails_never_gets_ready(standin):
     kube = standin.cluster()
     pod = a_pod("web-old", "default", {"app": "web"})

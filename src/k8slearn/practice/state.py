@@ -909,7 +909,8 @@ class PracticeState:
         }
 
     def _schedule_pod(self, obj: dict[str, Any], ip: str | None = None) -> None:
-        """Place a new pod on the node with fewest pods and start it: Running and Ready."""
+        """Place a new pod on the node with fewest pods and start it: Running, and Ready
+        unless a container's readiness probe can never succeed (`exec: [false]`)."""
         nodes = self._nodes()
         node = obj["spec"].get("nodeName")
         if not node and nodes:
@@ -920,7 +921,7 @@ class PracticeState:
                     counts[placed] += 1
             node = min(counts, key=lambda n: (counts[n], list(counts).index(n)))
         address = ip or next(free_pod_ips(self._taken_ips()))
-        self._run_pod(obj, address, node or "", True)
+        self._run_pod(obj, address, node or "", not _never_ready(obj))
 
     def _run_pod(self, obj: dict[str, Any], ip: str, node: str, ready: bool) -> None:
         """The status a running pod reports (kubelet's view), with `ready` as given."""
@@ -1675,3 +1676,14 @@ def _drop_fields(obj: dict[str, Any], fields: set[tuple[Any, ...]]) -> None:
         for port in spec.get("ports") or []:
             if (port.get("port"), port.get("protocol", "TCP")) == field[1:]:
                 port.pop("nodePort", None)
+
+
+def _never_ready(pod: dict[str, Any]) -> bool:
+    """A container whose readiness probe runs `false` (as verify gives the scenario's
+    not-ready pods, and as a learner may write to see an unready endpoint): no other
+    probe is judged, since nothing runs in the practice cluster to fail it."""
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        command = ((container.get("readinessProbe") or {}).get("exec") or {}).get("command")
+        if isinstance(command, list) and command[:1] in (["false"], ["/bin/false"]):
+            return True
+    return False
