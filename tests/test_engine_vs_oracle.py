@@ -791,7 +791,7 @@ def truth_tables(draw):
     from k8slearn.model.reachability import TruthTable
     from k8slearn.model.scenario import External, Pod
 
-    names = st.text(alphabet="ab-é\"\\\n", min_size=1, max_size=4)
+    names = st.text(alphabet='ab-é"\\\n', min_size=1, max_size=4)
     pods = [
         Pod(f"ns{i}", draw(names) + str(i), {}, f"10.0.0.{i + 1}")
         for i in range(draw(st.integers(0, 4)))

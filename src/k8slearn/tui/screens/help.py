@@ -21,10 +21,30 @@ NetworkPolicy allows. Any answer that behaves right passes, however it is writte
 | ctrl+o | in a drill: load your own saved draft (a drill starts from the starter) |
 | ctrl+e | edit the answer in `$EDITOR` (vim, as in the exam) |
 | F6 | verify on a kind cluster (`k8slearn cluster up` first) |
+| ctrl+t | switch between the YAML editor and the kubectl command line |
+| F8 | the Cluster tab (the practice cluster as `kubectl get` shows it) and back |
+| ctrl+g | put the practice cluster's objects in the editor (ctrl+z undoes) |
 | tab | indent (two spaces); to leave the editor use the mouse or F-keys |
 | ctrl+\\\\ | command palette (every action, searchable) |
 | F1 | this help |
 | ctrl+q | quit (your draft is kept) |
+
+## kubectl and the Cluster tab
+
+**ctrl+t** opens a command line for the real kubectl on this exercise's practice cluster (the
+same one `k8slearn shell` opens, kept between visits). Type with or without `kubectl` or `k`
+in front; **tab** completes verbs, kinds and the names of the objects there, **up/down** walk
+your history, **ctrl+l** clears the output, **Esc** clears the line, then leaves it.
+`kubectl exec POD -- wget -qO- --timeout=2 SERVICE:PORT` tests a connection (answered from
+the model). It is one command at a time, not a shell: no pipes or variables, and nothing that
+needs a terminal (`exec -it … sh`, `get -w`); `kubectl edit` suspends the app and opens your
+editor.
+
+Once kubectl has changed the cluster, **F5 grades the cluster**, and the editor shows your
+objects as YAML after each change. YAML you typed yourself is never overwritten: **F5 applies
+it first**, as `kubectl apply -f` would (if the API server refuses it, nothing is graded and
+your text stays), and **ctrl+g** puts the cluster's YAML in instead (ctrl+z undoes). **ctrl+r**
+then asks before starting the cluster and the editor over.
 
 ## The matrix
 
