@@ -1041,3 +1041,57 @@ def test_objects_given_at_the_start_are_part_of_the_exercise():
         "10.96.0.1"
     )
     assert "kubernetes" not in [m.name for m in state.scenario().objects]
+
+
+@needs_kubectl
+def test_kube_dns_is_there_to_look_at_and_to_allow(tmp_path):
+    """As on kind: kube-dns at 10.96.0.10 with CoreDNS pods labelled k8s-app=kube-dns in
+    kube-system, so a learner can read the labels an egress rule for DNS must select,
+    and that rule decides whether lookups from an egress-isolated pod work."""
+    made = Cluster(tmp_path)
+    try:
+        listed = rows(made.ok("get", "pods", "-n", "kube-system", "--show-labels"))
+        assert [r[0].startswith("coredns-") for r in listed[1:]] == [True, True]
+        assert all("k8s-app=kube-dns" in r[-1] for r in listed[1:])
+        nodes = made.ok("get", "pods", "-n", "kube-system", "-o", "jsonpath={..nodeName}")
+        assert sorted(nodes.split()) == ["node-1", "node-2"]  # one per node, as kubeadm's
+        ip = made.ok(
+            "get", "svc", "kube-dns", "-n", "kube-system", "-o", "jsonpath={.spec.clusterIP}"
+        )
+        assert ip == "10.96.0.10"
+        lookup = ["exec", "-n", "other", "client", "--", "nslookup", "web.shop.svc.cluster.local"]
+        assert "Address: " in made.ok(*lookup)
+        deny = {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "no-egress", "namespace": "other"},
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"]},
+        }
+        made.ok("apply", "-f", "-", stdin=json.dumps(deny))
+        assert "connection timed out" in made.kubectl(*lookup).stdout
+        dns = {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "dns", "namespace": "other"},
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                                },
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [{"port": 53, "protocol": "UDP"}],
+                    }
+                ],
+            },
+        }
+        made.ok("apply", "-f", "-", stdin=json.dumps(dns))
+        assert "Address: " in made.ok(*lookup)
+    finally:
+        made.server.stop()

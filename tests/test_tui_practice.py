@@ -197,7 +197,10 @@ def test_completion_offers_verbs_kinds_and_the_worlds_names(library):
     assert completions("k get pods -o w", world).candidates == ("wide",)
     assert completions("k create service c", world).candidates == ("clusterip",)
     # names of another namespace when -n says so
-    assert completions("k get pods -n kube-system ", world).candidates == ()
+    assert completions("k get pods -n kube-system ", world).candidates == (
+        "coredns-668d6bf9bc-7xk2p",
+        "coredns-668d6bf9bc-q9w4m",
+    )
 
 
 # --- the pane and the Cluster tab ---------------------------------------------------------------

@@ -41,6 +41,7 @@ from k8slearn.manifests.loader import Document
 from k8slearn.manifests.validate import Manifest
 from k8slearn.model.scenario import (
     OBJECT_KINDS,
+    ContainerPort,
     External,
     Node,
     Pod,
@@ -60,6 +61,8 @@ POD_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 CONTAINER_NAME = "app"
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's rand.String alphabet (no vowels)
 KUBERNETES_SERVICE_IP = "10.96.0.1"
+CLUSTER_DNS_IP = "10.96.0.10"  # kube-dns: the nameserver in every pod's resolv.conf
+COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 SYSTEM_NAMESPACES = ("kube-node-lease", "kube-public")
 PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
 NODE_PORT_RANGE = (30000, 32767)
@@ -243,6 +246,7 @@ class PracticeState:
             state._stamp(obj, r)
             state._put(obj, "scenario")
         state._add_kubernetes_service(scenario.nodes)
+        state._add_cluster_dns(scenario)
         state._reconcile()
         return state
 
@@ -808,6 +812,76 @@ class PracticeState:
         obj["metadata"]["creationTimestamp"] = self.created
         self._run_pod(obj, pod.ip, pod.node, pod.ready)
         return obj
+
+    def _add_cluster_dns(self, scenario: Scenario) -> None:
+        """kube-dns in kube-system, as a kind cluster has it: the Service every pod's
+        resolv.conf names (10.96.0.10) and, unless the scenario brings its own, two CoreDNS
+        pods — so `kubectl get pods -n kube-system --show-labels` shows the labels an egress
+        rule allowing DNS must select. They are the system's: never graded as the learner's
+        or the scenario's."""
+        if ("services", "kube-system", "kube-dns") in self._entries:
+            return
+        own = any(
+            p.namespace == "kube-system" and p.labels.get("k8s-app") == "kube-dns"
+            for p in scenario.pods
+        )
+        if not own:
+            nodes = scenario.nodes
+            ports = (
+                ContainerPort(53, "UDP", "dns"),
+                ContainerPort(53, "TCP", "dns-tcp"),
+                ContainerPort(9153, "TCP", "metrics"),
+            )
+            taken = self._taken_ips()
+            # kubeadm's CoreDNS prefers one replica per node (pod anti-affinity on hostname).
+            for i, suffix in enumerate(("7xk2p", "q9w4m")):
+                ip = next(free_pod_ips(taken))
+                taken.add(ip)
+                pod = Pod(
+                    "kube-system",
+                    f"coredns-668d6bf9bc-{suffix}",
+                    {"k8s-app": "kube-dns", "pod-template-hash": "668d6bf9bc"},
+                    ip,
+                    True,
+                    ports,
+                    nodes[i % len(nodes)].name if nodes else "",
+                )
+                obj = self._pod_object_from_model(pod)
+                container = obj["spec"]["containers"][0]
+                container["name"] = "coredns"
+                container["image"] = COREDNS_IMAGE
+                self._put(obj, "system")
+        service: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "kube-dns",
+                "namespace": "kube-system",
+                "labels": {
+                    "k8s-app": "kube-dns",
+                    "kubernetes.io/cluster-service": "true",
+                    "kubernetes.io/name": "CoreDNS",
+                },
+            },
+            "spec": {
+                "clusterIP": CLUSTER_DNS_IP,
+                "clusterIPs": [CLUSTER_DNS_IP],
+                "internalTrafficPolicy": "Cluster",
+                "ipFamilies": ["IPv4"],
+                "ipFamilyPolicy": "SingleStack",
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                    {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153},
+                ],
+                "selector": {"k8s-app": "kube-dns"},
+                "sessionAffinity": "None",
+                "type": "ClusterIP",
+            },
+        }
+        self._stamp(service, _resource_of(service))
+        service["metadata"]["creationTimestamp"] = self.created
+        self._put(service, "system")
 
     def _add_kubernetes_service(self, nodes: list[Node]) -> None:
         """The `kubernetes` Service every cluster has in `default`, with the API server behind."""
