@@ -25,7 +25,6 @@ from k8slearn.packs.library import Library
 from k8slearn.progress.store import Store
 from k8slearn.tui.screens.help import HELP
 from k8slearn.tui.screens.home import HomeScreen
-from k8slearn.tui.screens.modals import TextScreen
 
 
 @dataclass
@@ -286,6 +285,9 @@ class K8sLearnApp(App):
         return f"No kind cluster answers: {first}. `k8slearn cluster doctor` says what to do."
 
     def action_help(self) -> None:
+        # The modals carry a TextArea (and tree-sitter): ~20 ms nobody needs at start.
+        from k8slearn.tui.screens.modals import TextScreen
+
         self.push_screen(TextScreen("Help", HELP))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
