@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path as FilePath
 from typing import Any
 
 from k8slearn.manifests.loader import Document
@@ -72,7 +72,9 @@ _KNOWN_SLIPS: dict[tuple[str, str], str] = {
 
 @cache
 def _bundle() -> dict[str, Any]:
-    text = (resources.files("k8slearn") / "manifests/openapi/strict.json").read_text()
+    # Beside this module, read as a file (importlib.resources would cost imports on every
+    # `check` for the same bytes: k8slearn always runs from a folder).
+    text = (FilePath(__file__).parent / "openapi" / "strict.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -108,6 +108,7 @@ def _tree_stats(root: Path, suffixes: tuple[str, ...] = (), skip: tuple[str, ...
     """(path under `root`, size, modification time) of every file (ending in `suffixes`),
     in a stable order, leaving out the folders named in `skip`."""
     entries = []
+    prefix = len(os.path.join(str(root), ""))  # the part of each path that is `root/`
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in skip)
         for name in sorted(files):
@@ -115,7 +116,7 @@ def _tree_stats(root: Path, suffixes: tuple[str, ...] = (), skip: tuple[str, ...
                 continue
             path = os.path.join(folder, name)
             st = os.stat(path)
-            entries.append((os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
+            entries.append((path[prefix:], st.st_size, st.st_mtime_ns))
     return tuple(entries)
 
 

@@ -17,7 +17,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +149,7 @@ def is_dir(path: Path) -> bool:
 @cache
 def schema(name: str) -> dict[str, Any]:
     """One of the pack format's JSON Schemas (`pack` or `exercise`)."""
-    text = (resources.files("k8slearn.packs") / "schemas" / f"{name}.schema.json").read_text()
+    text = (Path(__file__).parent / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from k8slearn.packs.cache import entry_points_cached, load_pack_cached
@@ -30,8 +29,14 @@ BUILTIN_PACK_ID = "services-networking"
 
 
 def builtin_pack_dirs() -> list[Path]:
-    """The packs shipped inside the package (the repository's lessons/ folder)."""
-    root = Path(str(resources.files("k8slearn") / "lessons"))
+    """The packs shipped inside the package (the repository's lessons/ folder).
+
+    Found beside the package's own files rather than through importlib.resources,
+    whose readers (zipfile among them) cost a start-up a few milliseconds for the
+    same answer: packs are read from folders, so k8slearn is never run zipped."""
+    import k8slearn
+
+    root = Path(k8slearn.__file__).parent / "lessons"
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file())
