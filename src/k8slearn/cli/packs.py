@@ -91,22 +91,9 @@ def pack_validate(path: Path, strict: bool, no_mutants: bool, feedback: bool, ou
 
 def _practice_cluster(exercise):
     """A fresh practice cluster of `exercise`, saved nowhere: to prove its `kubectl:` lines."""
-    from k8slearn.drills.kubectl import (
-        ClusterError,
-        ClusterUnavailable,
-        KubectlCluster,
-        MemoryStore,
-    )
-    from k8slearn.practice.session import PracticeError, PracticeSession, find_kubectl
+    from k8slearn.practice.session import scratch_cluster
 
-    try:
-        find_kubectl()
-    except PracticeError as exc:
-        raise ClusterUnavailable(str(exc)) from None
-    try:
-        return KubectlCluster(exercise, PracticeSession(exercise, MemoryStore()))
-    except PracticeError as exc:
-        raise ClusterError(str(exc)) from None
+    return scratch_cluster(exercise)
 
 
 _FLAGS = {

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from k8slearn.drills.kubectl import KubectlCluster
     from k8slearn.model.scenario import Scenario
     from k8slearn.packs.format import Exercise
     from k8slearn.practice.server import PracticeServer
@@ -210,3 +211,26 @@ class PracticeSession:
         # kubectl's discovery cache, kept with the session instead of in ~/.kube/cache
         env["KUBECACHEDIR"] = str(self.folder / "cache")
         return env
+
+
+def scratch_cluster(exercise: Exercise) -> KubectlCluster:
+    """A fresh practice cluster of `exercise` saved nowhere (not in the learner's store):
+    a kubectl drill item's, or the one `pack validate` proves `kubectl:` lines on.
+
+    ClusterUnavailable when there is no kubectl, ClusterError when the exercise's
+    world cannot be built."""
+    from k8slearn.drills.kubectl import (
+        ClusterError,
+        ClusterUnavailable,
+        KubectlCluster,
+        MemoryStore,
+    )
+
+    try:
+        find_kubectl()
+    except PracticeError as exc:
+        raise ClusterUnavailable(str(exc)) from None
+    try:
+        return KubectlCluster(exercise, PracticeSession(exercise, MemoryStore()))
+    except PracticeError as exc:
+        raise ClusterError(str(exc)) from None

@@ -23,10 +23,8 @@ from textual.widgets import Footer, Header, Input, Markdown, RichLog, Static
 from k8slearn.drills.kubectl import (
     FIX_THIS,
     ClusterError,
-    ClusterUnavailable,
     CommandResult,
     KubectlCluster,
-    MemoryStore,
     fastest_way,
 )
 from k8slearn.drills.session import SKIPPED_BY_LEARNER, Drill
@@ -41,16 +39,9 @@ ClusterFactory = Callable[[Exercise], KubectlCluster]
 
 def practice_cluster(exercise: Exercise) -> KubectlCluster:
     """A fresh practice cluster of `exercise`, saved nowhere (not in the learner's store)."""
-    from k8slearn.practice.session import PracticeError, PracticeSession, find_kubectl
+    from k8slearn.practice.session import scratch_cluster
 
-    try:
-        find_kubectl()
-    except PracticeError as exc:
-        raise ClusterUnavailable(str(exc)) from None
-    try:
-        return KubectlCluster(exercise, PracticeSession(exercise, MemoryStore()))
-    except PracticeError as exc:
-        raise ClusterError(str(exc)) from None
+    return scratch_cluster(exercise)
 
 
 class CommandLine(Input):
