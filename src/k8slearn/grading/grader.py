@@ -70,6 +70,15 @@ class ExerciseError(Exception):
     """The exercise itself is broken (its scenario or solution): the instructor's problem."""
 
 
+def exercise_scenario(exercise: Exercise) -> Scenario:
+    """The world the exercise is set in; ExerciseError when its scenario is invalid."""
+    scenario, problems = load_scenario(exercise.scenario)
+    if scenario is None:
+        text = "; ".join(p.text() for p in problems[:3])
+        raise ExerciseError(f"the scenario of {exercise.qualified_id} is invalid: {text}")
+    return scenario
+
+
 class Grader:
     """Grades answers to one exercise; the scenario and solution are built once."""
 
@@ -82,15 +91,7 @@ class Grader:
         self.exercise = exercise
         self.namespace = namespace or exercise.namespace
         self.namespace_given = namespace is not None
-        if scenario is not None:
-            self.scenario = scenario
-            self._solution = None
-            return
-        scenario, problems = load_scenario(exercise.scenario)
-        if scenario is None:
-            text = "; ".join(p.text() for p in problems[:3])
-            raise ExerciseError(f"the scenario of {exercise.qualified_id} is invalid: {text}")
-        self.scenario: Scenario = scenario
+        self.scenario: Scenario = exercise_scenario(exercise) if scenario is None else scenario
         self._solution: World | None = None
 
     @property

@@ -64,13 +64,13 @@ def load_state(exercise: Exercise, store: Store) -> PracticeState:
 def fresh_state(exercise: Exercise) -> PracticeState:
     """The exercise's world as it starts: its scenario and, for a "fix this" exercise, the
     broken objects of its starter already applied (as the learner's, to be fixed in place)."""
-    from k8slearn.model.scenario import load_scenario
+    from k8slearn.grading.grader import ExerciseError, exercise_scenario
     from k8slearn.practice.state import PracticeState
 
-    scenario, problems = load_scenario(exercise.scenario)
-    if scenario is None:
-        text = "; ".join(p.text() for p in problems[:3])
-        raise PracticeError(f"the scenario of {exercise.qualified_id} is invalid: {text}")
+    try:
+        scenario = exercise_scenario(exercise)
+    except ExerciseError as exc:
+        raise PracticeError(str(exc)) from None
     state = PracticeState.from_exercise(scenario, namespace=exercise.namespace)
     if FIX_THIS in exercise.tags:
         apply_starter(state, exercise)
