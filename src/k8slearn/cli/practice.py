@@ -53,7 +53,6 @@ def shell(
     from k8slearn.practice.session import (
         PracticeError,
         PracticeSession,
-        fresh_state,
         reset_state,
     )
     from k8slearn.progress.store import open_store
@@ -71,7 +70,6 @@ def shell(
     try:
         if reset:
             reset_state(found, store)
-            fresh_state(found)  # a broken scenario is said now, not inside the shell
             click.echo(f"{found.qualified_id}: the practice cluster starts again from its scenario")
         with PracticeSession(found, store) as session:
             env = session.environment()
