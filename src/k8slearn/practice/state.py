@@ -656,6 +656,11 @@ class PracticeState:
             if self._key(r, namespace, name) not in self._entries:
                 return name
 
+    def _stamp_at_start(self, obj: dict[str, Any]) -> None:
+        """Stamp an object the cluster started with: as old as the cluster itself."""
+        self._stamp(obj, _resource_of(obj))
+        obj["metadata"]["creationTimestamp"] = self.created
+
     def _stamp(self, obj: dict[str, Any], r: Resource) -> None:
         """What the API server writes into every new object."""
         meta = obj["metadata"]
@@ -735,8 +740,7 @@ class PracticeState:
             "kind": "Namespace",
             "metadata": {"name": name, "labels": labels},
         }
-        self._stamp(obj, _resource_of(obj))
-        obj["metadata"]["creationTimestamp"] = self.created
+        self._stamp_at_start(obj)
         return obj
 
     def _node_object(self, node: Node) -> dict[str, Any]:
@@ -782,8 +786,7 @@ class PracticeState:
                 },
             },
         }
-        self._stamp(obj, _resource_of(obj))
-        obj["metadata"]["creationTimestamp"] = self.created
+        self._stamp_at_start(obj)
         return obj
 
     def _pod_object_from_model(self, pod: Pod) -> dict[str, Any]:
@@ -808,8 +811,7 @@ class PracticeState:
             "spec": spec,
         }
         obj = admission.admit(_resource_of(obj), obj).obj
-        self._stamp(obj, _resource_of(obj))
-        obj["metadata"]["creationTimestamp"] = self.created
+        self._stamp_at_start(obj)
         self._run_pod(obj, pod.ip, pod.node, pod.ready)
         return obj
 
@@ -879,8 +881,7 @@ class PracticeState:
                 "type": "ClusterIP",
             },
         }
-        self._stamp(service, _resource_of(service))
-        service["metadata"]["creationTimestamp"] = self.created
+        self._stamp_at_start(service)
         self._put(service, "system")
 
     def _add_kubernetes_service(self, nodes: list[Node]) -> None:
@@ -906,8 +907,7 @@ class PracticeState:
                 "type": "ClusterIP",
             },
         }
-        self._stamp(service, _resource_of(service))
-        service["metadata"]["creationTimestamp"] = self.created
+        self._stamp_at_start(service)
         self._put(service, "system")
         ip = nodes[0].ip if nodes else "172.18.0.2"
         endpoints: dict[str, Any] = {
@@ -1715,14 +1715,22 @@ def _allocatables(obj: dict[str, Any]) -> set[tuple[Any, ...]]:
     return out
 
 
+def _service_port(spec: dict[str, Any], port: Any, protocol: Any) -> dict[str, Any] | None:
+    """The entry of `spec.ports` for port/protocol (how node ports are told apart)."""
+    for entry in spec.get("ports") or []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("port") == port and entry.get("protocol", "TCP") == protocol:
+            return entry
+    return None
+
+
 def _field_value(obj: dict[str, Any], field: tuple[Any, ...]) -> Any:
     spec = obj.get("spec") or {}
     if field[0] != "nodePort":
         return spec.get(field[0])
-    for port in spec.get("ports") or []:
-        if (port.get("port"), port.get("protocol", "TCP")) == field[1:]:
-            return port.get("nodePort")
-    return None
+    entry = _service_port(spec, *field[1:])
+    return entry.get("nodePort") if entry else None
 
 
 def _still_allocated(
@@ -1747,9 +1755,9 @@ def _drop_fields(obj: dict[str, Any], fields: set[tuple[Any, ...]]) -> None:
         if field[0] != "nodePort":
             spec.pop(field[0], None)
             continue
-        for port in spec.get("ports") or []:
-            if (port.get("port"), port.get("protocol", "TCP")) == field[1:]:
-                port.pop("nodePort", None)
+        entry = _service_port(spec, *field[1:])
+        if entry:
+            entry.pop("nodePort", None)
 
 
 def _never_ready(pod: dict[str, Any]) -> bool:
