@@ -14,20 +14,14 @@ policies, a timeout, Ctrl-C).
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
 
 import click
 
-from k8slearn.cli.common import pack_options
+from k8slearn.cli.common import emit_json, pack_options
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
-
-
-def _emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _style(text: str, role: str) -> str:
@@ -97,7 +91,7 @@ def status_command(output: str) -> None:
 
     st = status()
     if output == "json":
-        _emit_json(st.to_json())
+        emit_json(st.to_json())
     else:
         for line in st.lines():
             click.echo(line)
@@ -116,7 +110,7 @@ def doctor_command(output: str) -> None:
     checks = doctor()
     ok = all(c.ok for c in checks)
     if output == "json":
-        _emit_json({"ok": ok, "checks": [c.to_json() for c in checks]})
+        emit_json({"ok": ok, "checks": [c.to_json() for c in checks]})
     else:
         for c in checks:
             mark = click.style("✓", fg="green") if c.ok else click.style("✗", fg="red")
@@ -189,7 +183,7 @@ def verify(
         plan = plan_verification(found, text)
     except PlanError as exc:
         if output == "json":
-            _emit_json(
+            emit_json(
                 {
                     "exercise": found.qualified_id,
                     "error": str(exc),
@@ -208,7 +202,7 @@ def verify(
         # Nothing a cluster could settle (hosts outside the cluster, pods of the answer…):
         # say why, and do not create anything.
         if output == "json":
-            _emit_json({**plan.to_json(), "exercise": plan.exercise_id, "nothing_to_verify": True})
+            emit_json({**plan.to_json(), "exercise": plan.exercise_id, "nothing_to_verify": True})
         else:
             for line in plan.describe():
                 click.echo(line)
@@ -222,7 +216,7 @@ def verify(
 
 def _print_plan(plan, output: str) -> None:
     if output == "json":
-        _emit_json(plan.to_json())
+        emit_json(plan.to_json())
         return
     import yaml
 
@@ -243,7 +237,7 @@ def _run(plan, context: str | None, yes: bool, output: str) -> None:
         result = run_verification(plan, context=context, yes=yes, on_log=on_log)
     except KeyboardInterrupt:
         if output == "json":
-            _emit_json({"exercise": plan.exercise_id, "error": "interrupted", "kind": "cancelled"})
+            emit_json({"exercise": plan.exercise_id, "error": "interrupted", "kind": "cancelled"})
         _fail("interrupted; verify removed what it had created")
         return
     except VerifyError as exc:
@@ -255,20 +249,20 @@ def _run(plan, context: str | None, yes: bool, output: str) -> None:
             else "error"
         )
         if output == "json":
-            _emit_json({"exercise": plan.exercise_id, "error": str(exc), "kind": kind})
+            emit_json({"exercise": plan.exercise_id, "error": str(exc), "kind": kind})
         prefix = "refusing to grade: " if kind == "canary" else ""
         _fail(prefix + str(exc))
         return
     except Exception as exc:  # a bug: say so plainly; clean-up has already run
         if output == "json":
-            _emit_json({"exercise": plan.exercise_id, "error": str(exc), "kind": "bug"})
+            emit_json({"exercise": plan.exercise_id, "error": str(exc), "kind": "bug"})
         _fail(
             f"verify stopped on an unexpected problem ({type(exc).__name__}: {exc}); what it "
             "created was removed. This is a bug in k8slearn worth reporting"
         )
         return
     if output == "json":
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
     else:
         click.echo(
             f"verify {plan.exercise_id} on {result.context} (Kubernetes {result.server_version})"
