@@ -215,8 +215,14 @@ def reach(
 def _read_scenario(path: str, max_size: int):
     """Load a scenario file, or print its problems and exit 1."""
     from k8slearn.model.scenario import load_scenario
+    from k8slearn.readcache import read_cached
 
-    scenario, problems = load_scenario(read_input(path, max_size, "--max-size"), max_bytes=None)
+    scenario, problems = read_cached(
+        "scenario",
+        read_input(path, max_size, "--max-size"),
+        lambda data: load_scenario(data, max_bytes=None),
+        keep=lambda result: result[0] is not None,
+    )
     if scenario is None:
         for p in problems:
             print_problem(path, p)
@@ -227,11 +233,17 @@ def _read_scenario(path: str, max_size: int):
 
 def _load_manifests(paths: tuple[str, ...], max_size: int):
     from k8slearn.manifests.validate import validate_text
+    from k8slearn.readcache import read_cached
 
     manifests = []
     invalid = False
     for name in paths:
-        report = validate_text(read_input(name, max_size, "--max-size"), max_bytes=None)
+        report = read_cached(
+            "manifests",
+            read_input(name, max_size, "--max-size"),
+            lambda data: validate_text(data, max_bytes=None),
+            keep=lambda report: report.valid,
+        )
         for p in report.all_problems():
             print_problem(name, p, err=True)  # stdout is the table (or its JSON)
         invalid |= not report.valid

@@ -20,7 +20,8 @@ a package changes them.
 The cache is an optimisation only: any error reading or writing it falls back
 to reading the pack. `pack validate` never uses it. `K8SLEARN_NO_CACHE=1`
 turns it off. The files are the learner's own, in their own data folder, as
-the progress store is.
+the progress store is. Writing, the code fingerprint and the switch are shared
+with the cache of big inputs (`k8slearn.readcache`).
 """
 
 from __future__ import annotations
@@ -28,25 +29,24 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
-from functools import cache
 from pathlib import Path
 
 from k8slearn.packs.format import Pack, load_pack, resolved
 from k8slearn.problems import Problem
+from k8slearn.readcache import cache_folder, code_fingerprint, disabled, store_pickle, tree_stats
 
-NO_CACHE_VAR = "K8SLEARN_NO_CACHE"
 _FORMAT = 2  # bump when what is stored changes shape
 
 
 def load_pack_cached(root: Path) -> tuple[Pack | None, list[Problem]]:
     """`load_pack(root)`, from the cache when nothing it depends on changed."""
-    if os.environ.get(NO_CACHE_VAR, "").strip().lower() not in ("", "0", "false", "no"):
+    if disabled():
         return load_pack(root)
     real = resolved(root) or root
     try:
-        key = (_FORMAT, _code_fingerprint(), _folder_fingerprint(real))
-        file = _cache_folder() / f"{hashlib.sha256(str(real).encode()).hexdigest()[:24]}.pickle"
+        key = (_FORMAT, code_fingerprint(), tree_stats(real))
+        name = hashlib.sha256(str(real).encode()).hexdigest()[:24]
+        file = cache_folder("packs") / f"{name}.pickle"
     except OSError:
         return load_pack(root)
     try:
@@ -58,7 +58,7 @@ def load_pack_cached(root: Path) -> tuple[Pack | None, list[Problem]]:
         pass
     value = load_pack(root)
     _drop_positions(value[0])
-    _store(file, (key, value))
+    store_pickle(file, (key, value))
     return value
 
 
@@ -70,60 +70,10 @@ def _drop_positions(pack: Pack | None) -> None:
         ex.doc = None
 
 
-def _cache_folder() -> Path:
-    from k8slearn.progress.store import home
-
-    return home() / "cache" / "packs"
-
-
-def _store(file: Path, item: object) -> None:
-    """Write atomically (a reader never sees half a file); a failure only costs speed."""
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(item, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, file)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except (OSError, pickle.PickleError, TypeError, AttributeError):
-        pass
-
-
-def _folder_fingerprint(root: Path) -> tuple:
-    return _tree_stats(root)
-
-
-@cache
-def _code_fingerprint() -> tuple:
-    import k8slearn
-
-    package = Path(k8slearn.__file__).parent
-    return _tree_stats(package, suffixes=(".py", ".json"), skip=("lessons", "__pycache__"))
-
-
-def _tree_stats(root: Path, suffixes: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> tuple:
-    """(path under `root`, size, modification time) of every file (ending in `suffixes`),
-    in a stable order, leaving out the folders named in `skip`."""
-    entries = []
-    prefix = len(os.path.join(str(root), ""))  # the part of each path that is `root/`
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in skip)
-        for name in sorted(files):
-            if suffixes and not name.endswith(suffixes):
-                continue
-            path = os.path.join(folder, name)
-            st = os.stat(path)
-            entries.append((path[prefix:], st.st_size, st.st_mtime_ns))
-    return tuple(entries)
-
-
 def entry_points_cached(group: str) -> list[tuple[str, str]]:
     """(name, value) of every entry point in `group`, sorted by name."""
     key = (_FORMAT, group, _path_fingerprint())
-    file = _cache_folder() / "entry-points.pickle"
+    file = cache_folder("packs") / "entry-points.pickle"
     try:
         with open(file, "rb") as f:
             stored_key, value = pickle.load(f)
@@ -134,7 +84,7 @@ def entry_points_cached(group: str) -> list[tuple[str, str]]:
     from importlib.metadata import entry_points
 
     value = sorted((ep.name, ep.value) for ep in entry_points(group=group))
-    _store(file, (key, value))
+    store_pickle(file, (key, value))
     return value
 
 
