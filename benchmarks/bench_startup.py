@@ -8,7 +8,12 @@ until the home screen is mounted and idle, then exits. The yardstick is a bare
 Textual app with the same kinds of widgets (Header, Tree, Markdown, Footer),
 run the same way; the two alternate so that a busy machine slows both alike.
 Prints each pair, the medians and their ratio (the goal is at most 1.2).
-Also times `k8slearn --version`, the CLI's floor.
+
+"To an idle home screen" is from the moment the process is started to the moment
+the screen is idle (the child prints the clock's time then): what a learner
+waits for. The whole process, which also counts quitting (the interpreter's
+last collection and teardown), is printed beside it. Also times
+`k8slearn --version`, the CLI's floor.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ async def main():
         while not isinstance(app.screen, HomeScreen):
             await pilot.pause()
         await pilot.pause()
-        print(f"{time.perf_counter() - start:.3f}")
+        print(f"{time.perf_counter() - start:.3f} {time.time():.6f}")
 
 asyncio.run(main())
 """
@@ -64,18 +69,22 @@ async def main():
     app = Bare()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        print(f"{time.perf_counter() - start:.3f}")
+        print(f"{time.perf_counter() - start:.3f} {time.time():.6f}")
 
 asyncio.run(main())
 """
 
 
-def _run(code: str, env: dict[str, str]) -> tuple[float, float]:
-    began = time.perf_counter()
+def _run(code: str, env: dict[str, str]) -> tuple[float, float, float]:
+    """Seconds from starting the process to an idle screen, to the process's end, and
+    from the first import to an idle screen (in-process)."""
+    started = time.time()
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    return time.perf_counter() - began, float(out.stdout)
+    ended = time.time()
+    inner, idle_at = (float(x) for x in out.stdout.split())
+    return idle_at - started, ended - started, inner
 
 
 def main() -> None:
@@ -86,15 +95,17 @@ def main() -> None:
     # As installed k8slearn runs: pip compiles its bytecode, so let Python cache ours too.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     _run(APP, env)  # first use creates the store: not what a returning learner waits for
-    app_times, bare_times, cli_times = [], [], []
+    times: dict[str, list[tuple[float, float, float]]] = {"k8slearn": [], "bare Textual": []}
+    cli_times = []
     for _ in range(args.runs):
-        app, app_inner = _run(APP, env)
-        bare, bare_inner = _run(BARE, env)
-        app_times.append(app)
-        bare_times.append(bare)
+        for name, code in (("k8slearn", APP), ("bare Textual", BARE)):
+            times[name].append(_run(code, env))
         print(
-            f"k8slearn {app * 1000:.0f} ms (in-process {app_inner * 1000:.0f} ms), "
-            f"bare Textual {bare * 1000:.0f} ms (in-process {bare_inner * 1000:.0f} ms)"
+            ", ".join(
+                f"{name} {idle * 1000:.0f} ms (whole process {whole * 1000:.0f} ms, "
+                f"in-process {inner * 1000:.0f} ms)"
+                for name, (idle, whole, inner) in ((n, t[-1]) for n, t in times.items())
+            )
         )
         began = time.perf_counter()
         subprocess.run(
@@ -104,11 +115,15 @@ def main() -> None:
             check=True,
         )
         cli_times.append(time.perf_counter() - began)
-    app_median, bare_median = statistics.median(app_times), statistics.median(bare_times)
+    app, bare = ([statistics.median(t[i] for t in times[n]) for i in (0, 1)] for n in times)
     print(
-        f"median to an idle home screen: k8slearn {app_median * 1000:.0f} ms, "
-        f"bare Textual app {bare_median * 1000:.0f} ms, ratio {app_median / bare_median:.2f} "
-        f"(goal <= 1.2); `k8slearn --version` {statistics.median(cli_times) * 1000:.0f} ms"
+        f"median to an idle home screen: k8slearn {app[0] * 1000:.0f} ms, "
+        f"bare Textual app {bare[0] * 1000:.0f} ms, ratio {app[0] / bare[0]:.2f} (goal <= 1.2)"
+    )
+    print(
+        f"median whole process: k8slearn {app[1] * 1000:.0f} ms, bare Textual app "
+        f"{bare[1] * 1000:.0f} ms, ratio {app[1] / bare[1]:.2f}; "
+        f"`k8slearn --version` {statistics.median(cli_times) * 1000:.0f} ms"
     )
 
 

@@ -31,3 +31,17 @@ def _private_home(tmp_path_factory):
     if "K8SLEARN_HOME" not in os.environ:
         os.environ["K8SLEARN_HOME"] = str(tmp_path_factory.mktemp("k8slearn-home"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _collector_restored():
+    """An app run in a test holds the cycle collector while it starts and then freezes what
+    it built (k8slearn.gcpause); the test run goes on, so hand everything back after."""
+    import gc
+
+    from k8slearn import gcpause
+
+    yield
+    gcpause._held_for_start_up = False
+    gc.unfreeze()
+    gc.enable()

@@ -57,6 +57,25 @@ async def set_answer(app, pilot, text):
     await settle(app, pilot)
 
 
+async def test_start_up_is_not_collected_and_then_frozen(library, store):
+    """While the app starts the cycle collector waits; once the first screen is drawn,
+    what start-up built is frozen out of later collections, and collecting resumes."""
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    app = make_app(library, store)
+    assert not gc.isenabled()  # held from construction
+    async with app.run_test(size=SIZE) as pilot:
+        while not isinstance(app.screen, HomeScreen):
+            await pilot.pause()
+        await pilot.pause()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 10_000  # modules, the packs, the home screen
+        app.pop_to_home()  # a second home screen settles nothing again
+        await pilot.pause()
+        assert gc.isenabled()
+
+
 def results_text(app) -> str:
     screen = app.screen
     return str(screen.query_one("#verdict").render()) + str(screen.query_one("#checks").render())

@@ -24,3 +24,31 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# A long-lived program (the app) builds most of what it will ever hold while it starts:
+# imported modules, parsed packs, the first screen's widgets. Collecting during that build
+# only rescans it; collecting after it, each full collection rescans it again (a visible
+# pause), and so does the last collection when the program quits.
+_held_for_start_up = False
+
+
+def hold_collector_for_start_up() -> None:
+    """Pause the cycle collector until `settle_after_start_up()`."""
+    global _held_for_start_up
+    if gc.isenabled():
+        gc.disable()
+        _held_for_start_up = True
+
+
+def settle_after_start_up() -> None:
+    """Start-up is over: what it built lives until exit, so take it out of the collector's
+    sight (`gc.freeze`) and resume collecting what the session makes.
+
+    A program that runs the app and then goes on (a test run) should `gc.unfreeze()` after.
+    """
+    global _held_for_start_up
+    if _held_for_start_up:
+        _held_for_start_up = False
+        gc.freeze()
+        gc.enable()

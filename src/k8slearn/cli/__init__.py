@@ -62,6 +62,9 @@ def main(
     here apply to the command that follows too.
     """
     if ctx.invoked_subcommand is None:
+        from k8slearn.gcpause import hold_collector_for_start_up
+
+        hold_collector_for_start_up()  # the app's start-up: its imports and the packs
         from k8slearn.tui.app import run_app
 
         run_app(load_packs(), learner=learner())

@@ -222,6 +222,9 @@ def open_command(
 
     The editor holds FILE when given, else your saved draft, else the starter.
     """
+    from k8slearn.gcpause import hold_collector_for_start_up
+
+    hold_collector_for_start_up()  # the app's start-up: its imports and the packs
     library = load_packs(packs, no_builtin)
     found, why = library.find(exercise)
     if found is None:

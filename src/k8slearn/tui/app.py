@@ -20,6 +20,7 @@ from k8slearn.drills.session import (
     packs_of,
     write_report,
 )
+from k8slearn.gcpause import hold_collector_for_start_up, settle_after_start_up
 from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.packs.library import Library
 from k8slearn.progress.store import Store
@@ -56,6 +57,7 @@ class K8sLearnApp(App):
         drill: DrillOptions | None = None,
         learner: str = "",
     ) -> None:
+        hold_collector_for_start_up()  # until the first screen is drawn (on_mount)
         super().__init__()
         self.library = library
         self.learner = learner  # named in drill reports
@@ -76,6 +78,7 @@ class K8sLearnApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
+        self.call_after_refresh(settle_after_start_up)
         if self.store.warning:
             self.notify(self.store.warning, severity="warning", timeout=10)
         if self.start is not None:
