@@ -61,6 +61,9 @@ def main(
     Without a command, opens the app. --pack, --no-builtin and --learner given
     here apply to the command that follows too.
     """
+    from k8slearn.gcpause import skip_last_collection
+
+    skip_last_collection()
     if ctx.invoked_subcommand is None:
         from k8slearn.gcpause import hold_collector_for_start_up
 
