@@ -111,6 +111,20 @@ def test_the_least_recently_used_goes_first(home, monkeypatch):
     assert read.calls == 4  # the one evicted
 
 
+def test_the_cache_stays_within_its_size(home, monkeypatch):
+    read = Counting()
+    readcache.read_cached("k", BIG, read, keep=lambda _: True)
+    [name] = entries(home)
+    one = (home / "cache" / "inputs" / name).stat().st_size
+    monkeypatch.setattr(readcache, "MAX_TOTAL_BYTES", 2 * one + one // 2)  # room for two
+    for i in range(1, 4):
+        readcache.read_cached("k", bytes([65 + i]) + BIG[1:], read, keep=lambda _: True)
+    assert len(entries(home)) == 2
+    monkeypatch.setattr(readcache, "MAX_TOTAL_BYTES", one // 2)  # too big to keep at all
+    readcache.read_cached("k", b"z" + BIG[1:], read, keep=lambda _: True)
+    assert entries(home) == []
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases())
 def test_a_kept_scenario_and_policies_give_the_same_table(case, tmp_path_factory):

@@ -13,7 +13,8 @@ match.
   in milliseconds, changes at every save, and would only push the export out.
 - Only results without errors are kept (the caller decides): a file with
   problems is about to be edited.
-- At most `MAX_ENTRIES` results are kept; the least recently used goes first.
+- At most `MAX_ENTRIES` results, and `MAX_TOTAL_BYTES` of them, are kept; the
+  least recently used goes first.
 
 The cache is an optimisation only: any error reading or writing it falls back
 to reading the input, and `K8SLEARN_NO_CACHE=1` turns it (and the pack cache)
@@ -35,6 +36,7 @@ from typing import Any, TypeVar
 NO_CACHE_VAR = "K8SLEARN_NO_CACHE"
 MIN_BYTES = 128 * 1024
 MAX_ENTRIES = 16
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
 _FORMAT = 1  # bump when what is stored changes shape
 
 T = TypeVar("T")
@@ -83,13 +85,21 @@ def read_cached(kind: str, data: bytes, read: Callable[[bytes], T], keep: Callab
 
 
 def _evict(folder: Path) -> None:
-    """Keep the `MAX_ENTRIES` most recently used results."""
+    """Keep the most recently used results, at most `MAX_ENTRIES` and `MAX_TOTAL_BYTES`."""
     try:
         entries = sorted(
-            (e.stat().st_mtime_ns, e.path) for e in os.scandir(folder) if e.name.endswith(".pickle")
+            (
+                (st.st_mtime_ns, st.st_size, e.path)
+                for e in os.scandir(folder)
+                if e.name.endswith(".pickle") and (st := e.stat())
+            ),
+            reverse=True,  # newest first
         )
-        for _, path in entries[:-MAX_ENTRIES]:
-            os.unlink(path)
+        total = 0
+        for count, (_, size, path) in enumerate(entries, 1):
+            total += size
+            if count > MAX_ENTRIES or total > MAX_TOTAL_BYTES:
+                os.unlink(path)
     except OSError:
         pass
 
