@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from k8slearn.model.netpol import NetworkPolicy
 from k8slearn.model.oracle import oracle_allowed, oracle_table
-from k8slearn.model.reachability import ReachabilityModel, iter_bits
+from k8slearn.model.reachability import ReachabilityModel, iter_bits, spread_rows
 from k8slearn.model.scenario import Scenario, load_scenario
 
 PORTS: list[tuple[int, str]] = [(80, "TCP"), (8080, "TCP"), (53, "UDP"), (443, "TCP")]
@@ -782,6 +782,29 @@ def test_oracle_table_shape(world) -> None:
 def test_iter_bits_lists_every_set_bit_in_order(mask):
     """Small masks peel bits off; big ones (past 64 bits) search their binary text."""
     assert list(iter_bits(mask)) == [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+@st.composite
+def rectangles(draw):
+    """n endpoints and (sources, destinations) masks over them, often overlapping."""
+    n = draw(st.integers(min_value=0, max_value=90))
+    mask = st.integers(min_value=0, max_value=(1 << n) - 1)
+    count = draw(st.integers(min_value=0, max_value=80))  # past one 32-rectangle piece often
+    return n, draw(st.lists(st.tuples(mask, mask), min_size=count, max_size=count))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rectangles(), st.integers(min_value=1, max_value=40))
+def test_spread_rows_is_the_union_per_source(case, batch):
+    """The engine's signature-based spreading against the definition, one rectangle and
+    one source at a time; small batches and pieces that straddle them included."""
+    n, rects = case
+    expected = [0] * n
+    for sources, destinations in rects:
+        for i in range(n):
+            if sources >> i & 1:
+                expected[i] |= destinations
+    assert spread_rows(rects, n, batch=batch) == expected
 
 
 @st.composite
