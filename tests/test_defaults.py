@@ -6,8 +6,10 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from k8slearn.manifests.defaults import apply_defaults
+from k8slearn.manifests.defaults import apply_defaults, copy_tree
 from k8slearn.manifests.loader import load_manifests
 
 
@@ -291,3 +293,32 @@ def test_unknown_kind_is_copied_unchanged():
     result = apply_defaults("ConfigMap", data)
     assert result == data
     assert result is not data
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json)
+def test_copy_tree_is_a_deep_copy_sharing_nothing(value):
+    copied = copy_tree(value)
+    assert copied == copy.deepcopy(value)
+
+    def containers(v):
+        if isinstance(v, dict):
+            yield v
+            for item in v.values():
+                yield from containers(item)
+        elif isinstance(v, list):
+            yield v
+            for item in v:
+                yield from containers(item)
+
+    mine = {id(c) for c in containers(value)}
+    assert not any(id(c) in mine for c in containers(copied))

@@ -131,6 +131,13 @@ def test_timestamps_stay_strings_and_merge_keys_resolve():
     assert data["m"] == {"a": 1, "c": 2}
 
 
+def test_the_value_key_is_a_plain_key_with_or_without_merges():
+    """YAML 1.1 resolves a bare `=` to the !!value tag; as a key it is the string "="."""
+    assert load_manifests("=: 1\nb: 2\n").documents[0].data == {"=": 1, "b": 2}
+    text = "x: &x {a: 1}\ny:\n  <<: *x\n  =: 2\n"
+    assert load_manifests(text).documents[0].data["y"] == {"a": 1, "=": 2}
+
+
 def test_a_bad_later_document_keeps_the_earlier_ones():
     result = load_manifests("a: 1\n---\nb: [\n")
     assert [d.data for d in result.documents] == [{"a": 1}]

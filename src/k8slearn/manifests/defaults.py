@@ -12,7 +12,6 @@ A YAML `null` decodes in Go to the zero value, which the defaulting treats as
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 CLIENT_IP_TIMEOUT_DEFAULT = 10800  # seconds, three hours
@@ -21,11 +20,24 @@ EXTERNALLY_REACHABLE_TYPES = ("NodePort", "LoadBalancer")
 
 def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of `obj` with the API server's defaults for `kind` filled in."""
-    result = copy.deepcopy(obj)
+    result = copy_tree(obj)
     defaulter = _DEFAULTERS.get(kind)
     if defaulter is not None:
         defaulter(result)
     return result
+
+
+def copy_tree(value: Any) -> Any:
+    """A copy of parsed YAML or JSON (dicts, lists, scalars), every dict and list new.
+
+    What `copy.deepcopy` gives for such data, several times faster: it has no other kinds
+    of object to ask about, and no shared parts to remember (a parsed file is a tree).
+    """
+    if isinstance(value, dict):
+        return {k: copy_tree(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_tree(v) if isinstance(v, dict | list) else v for v in value]
+    return value
 
 
 def _child(parent: dict[str, Any], key: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from k8slearn.gcpause import cycle_collector_paused
 from k8slearn.problems import Path, Problem, format_path
@@ -46,6 +46,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_VALUE = "tag:yaml.org,2002:value"  # the key `=`, which flatten_mapping reads as a string
 _INT = "tag:yaml.org,2002:int"
 _PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")  # other YAML 1.1 ints (0x1F, 1_000) go the long way
 
@@ -169,15 +171,22 @@ class _Builder:
                 node,
                 hint="Kubernetes manifests use plain YAML: remove the tag",
             )
-        if isinstance(node, MappingNode):
+        kind = node.id  # "scalar", "mapping" or "sequence": cheaper than isinstance
+        if kind == "scalar":
+            return self._scalar(node, tag)
+        if kind == "mapping":
             return self._mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
-            items = []
-            for i, item in enumerate(node.value):
-                self.positions.setdefault((*path, i), _mark(item))
-                items.append(self.build(item, (*path, i), depth + 1))
-            return items
-        assert isinstance(node, ScalarNode)
+        items = []
+        positions = self.positions
+        for i, item in enumerate(node.value):
+            where = (*path, i)
+            if where not in positions:
+                mark = item.start_mark
+                positions[where] = (mark.line + 1, mark.column + 1)
+            items.append(self.build(item, where, depth + 1))
+        return items
+
+    def _scalar(self, node: Node, tag: str) -> Any:
         if tag == _STR:  # most values: no constructor needed
             return node.value
         if tag == _INT and _PLAIN_INT.fullmatch(node.value):
@@ -196,38 +205,44 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
-        self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys, merged pairs first
-        merged = len(node.value) - explicit
+        merged = 0
+        if any(k.tag in (_MERGE, _VALUE) for k, _ in node.value):
+            explicit = sum(1 for k, _ in node.value if k.tag != _MERGE)
+            self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys, merged first
+            merged = len(node.value) - explicit
+        positions = self.positions
         for index, (key_node, value_node) in enumerate(node.value):
-            if not isinstance(key_node, ScalarNode):
+            if key_node.id != "scalar":
                 raise _Reject(
                     "a mapping key must be a plain value, not a list or mapping", key_node
                 )
-            key = self.build(key_node, path, depth + 1)
-            if key is None:
-                key = "null"
-            key = (
-                key
-                if isinstance(key, str)
-                else str(key).lower()
-                if isinstance(key, bool)
-                else str(key)
-            )
-            if key in result and index < merged:
-                continue  # two merged mappings share a key: the earlier one wins
-            if key in result and self._from_merge(path, key, merged, node):
-                pass  # an explicit key overrides a merged one (YAML merge semantics)
-            elif key in result:
-                first = self.positions.get((*path, key))
-                where = f" (first at line {first[0]})" if first else ""
-                raise _Reject(
-                    f"duplicate key {key!r}{where}",
-                    key_node,
-                    hint="YAML would silently keep only the last one; remove or merge one of them",
-                )
-            self.positions[(*path, key)] = _mark(key_node)
-            result[key] = self.build(value_node, (*path, key), depth + 1)
+            if key_node.tag == _STR and self.budget[0] > 0 and depth < MAX_DEPTH:
+                self.budget[0] -= 1  # as build() would, for the usual key
+                key = key_node.value
+            else:
+                key = self.build(key_node, path, depth + 1)
+                if key is None:
+                    key = "null"
+                elif isinstance(key, bool):
+                    key = str(key).lower()
+                elif not isinstance(key, str):
+                    key = str(key)
+            if key in result:
+                if index < merged:
+                    continue  # two merged mappings share a key: the earlier one wins
+                if not self._from_merge(path, key, merged, node):  # explicit overrides merged
+                    first = positions.get((*path, key))
+                    where = f" (first at line {first[0]})" if first else ""
+                    raise _Reject(
+                        f"duplicate key {key!r}{where}",
+                        key_node,
+                        hint="YAML would silently keep only the last one; "
+                        "remove or merge one of them",
+                    )
+            where = (*path, key)
+            mark = key_node.start_mark
+            positions[where] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, where, depth + 1)
         return result
 
     @staticmethod
