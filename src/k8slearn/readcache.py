@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import copyreg
 import hashlib
+import io
 import os
 import pickle
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 NO_CACHE_VAR = "K8SLEARN_NO_CACHE"
 MIN_BYTES = 128 * 1024
@@ -112,12 +113,23 @@ def _reduce_proxy(proxy: MappingProxyType) -> tuple:
     return _proxy, (dict(proxy),)
 
 
-def store_pickle(file: Path, item: object) -> None:
-    """Write atomically (a reader never sees half a file); a failure only costs speed.
+def dump(item: object, file: BinaryIO) -> None:
+    """Pickle `item` into `file`. The model's read-only mappings (`MappingProxyType`) are
+    pickled as the dicts they show, and come back read-only."""
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
+    pickler.dump(item)
 
-    The model's read-only mappings (`MappingProxyType`) are pickled as the dicts they
-    show, and come back read-only.
-    """
+
+def dumps(item: object) -> bytes:
+    """`dump` into bytes."""
+    buffer = io.BytesIO()
+    dump(item, buffer)
+    return buffer.getvalue()
+
+
+def store_pickle(file: Path, item: object) -> None:
+    """Write atomically (a reader never sees half a file); a failure only costs speed."""
     import tempfile  # only when writing: most runs read
 
     try:
@@ -125,9 +137,7 @@ def store_pickle(file: Path, item: object) -> None:
         fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
-                pickler.dump(item)
+                dump(item, f)
             os.replace(tmp, file)
         except BaseException:
             os.unlink(tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -191,8 +192,9 @@ def reach(
     from k8slearn.gcpause import cycle_collector_paused
 
     with cycle_collector_paused():  # a whole cluster's objects, built once and acyclic
+        reports = _manifest_reports_started(scenario_path, manifest_paths, max_size)
         scenario = _read_scenario(scenario_path, max_size)
-        manifests = _load_manifests(manifest_paths, max_size)
+        manifests = _load_manifests(manifest_paths, reports())
         world = World(scenario, manifests)
 
     if explain:
@@ -231,19 +233,48 @@ def _read_scenario(path: str, max_size: int):
     return scenario
 
 
-def _load_manifests(paths: tuple[str, ...], max_size: int):
+def _manifest_reports(paths: tuple[str, ...], max_size: int) -> list:
+    """Each manifest file read and checked (kept by content when big); prints nothing."""
     from k8slearn.manifests.validate import validate_text
     from k8slearn.readcache import read_cached
 
-    manifests = []
-    invalid = False
-    for name in paths:
-        report = read_cached(
+    return [
+        read_cached(
             "manifests",
             read_input(name, max_size, "--max-size"),
             lambda data: validate_text(data, max_bytes=None),
             keep=lambda report: report.valid,
         )
+        for name in paths
+    ]
+
+
+def _manifest_reports_started(scenario_path: str, paths: tuple[str, ...], max_size: int):
+    """`_manifest_reports`, begun beside the scenario's reading when both are big enough
+    for a second core to pay (k8slearn.background); call the result to get them."""
+    from k8slearn.readcache import MIN_BYTES
+
+    def work() -> list:
+        return _manifest_reports(paths, max_size)
+
+    if not paths or "-" in (scenario_path, *paths):
+        return work  # standard input is read once, here
+    try:
+        sizes = [os.stat(name).st_size for name in (scenario_path, *paths)]
+    except OSError:
+        return work  # read_input will say what is wrong with the file
+    if sizes[0] < MIN_BYTES or sum(sizes[1:]) < MIN_BYTES:
+        return work
+    from k8slearn.background import beside
+
+    return beside(work)
+
+
+def _load_manifests(paths: tuple[str, ...], reports: list):
+    """The manifests of every report, or print their problems and exit 1."""
+    manifests = []
+    invalid = False
+    for name, report in zip(paths, reports, strict=True):
         for p in report.all_problems():
             print_problem(name, p, err=True)  # stdout is the table (or its JSON)
         invalid |= not report.valid
