@@ -18,8 +18,8 @@ from k8slearn.cluster.plan import (
     plan_verification,
 )
 from k8slearn.grading.grader import Grader
-from k8slearn.packs.format import Exercise
 from k8slearn.packs.library import load_library
+from k8slearn.packs.model import Exercise
 
 
 @pytest.fixture(scope="module")

@@ -1092,7 +1092,7 @@ def test_without_coredns_lookups_are_set_aside(library):
 def test_an_answer_with_an_endpointslice_is_applied_and_its_addresses_looked_up():
     from pathlib import Path
 
-    from k8slearn.packs.format import Exercise
+    from k8slearn.packs.model import Exercise
 
     scenario = {
         "namespaces": [{"name": "x"}],

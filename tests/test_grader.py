@@ -16,8 +16,8 @@ import yaml
 from k8slearn.grading.grader import Grade, Grader
 from k8slearn.grading.lints import lint
 from k8slearn.manifests.validate import validate_text
-from k8slearn.packs.format import Exercise
 from k8slearn.packs.library import load_library
+from k8slearn.packs.model import Exercise
 
 SCENARIO: dict[str, Any] = {
     "namespaces": [

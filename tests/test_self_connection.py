@@ -11,7 +11,7 @@ from k8slearn.cli import main
 from k8slearn.drills.predict import grade_prediction, make_task
 from k8slearn.manifests.validate import validate_text
 from k8slearn.model.oracle import oracle_allowed
-from k8slearn.packs.format import Exercise
+from k8slearn.packs.model import Exercise
 
 SCENARIO = {
     "namespaces": [{"name": "prod"}],

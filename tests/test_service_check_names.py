@@ -12,7 +12,8 @@ import yaml
 
 from k8slearn.grading.grader import Grader
 from k8slearn.model.scenario import load_scenario
-from k8slearn.packs.format import Exercise, load_pack
+from k8slearn.packs.format import load_pack
+from k8slearn.packs.model import Exercise
 from k8slearn.packs.scaffold import new_pack
 from k8slearn.packs.validate import validate_pack
 

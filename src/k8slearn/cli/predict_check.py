@@ -14,7 +14,7 @@ import click
 from k8slearn.cli.common import EXIT_INVALID, InputError, emit_json, print_problem, read_input
 
 if TYPE_CHECKING:
-    from k8slearn.packs.format import Exercise
+    from k8slearn.packs.model import Exercise
 
 
 def _task(exercise: Exercise):

@@ -67,7 +67,7 @@ from k8slearn.model import dns as model_dns
 from k8slearn.model.reachability import PortKey
 from k8slearn.model.scenario import NAME_LABEL, ContainerPort, External, Pod, Scenario, namespace
 from k8slearn.model.world import World
-from k8slearn.packs.format import Exercise
+from k8slearn.packs.model import Exercise
 from k8slearn.problems import Problem
 
 # The e2e test image, from the Kubernetes project's registry (the version the

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from k8slearn.packs.format import Exercise
 from k8slearn.packs.library import Library
+from k8slearn.packs.model import Exercise
 
 if TYPE_CHECKING:
     from k8slearn.grading.grader import Grade

@@ -14,7 +14,7 @@ from k8slearn.manifests.validate import validate_text
 from k8slearn.model.explain import Explanation
 from k8slearn.model.scenario import load_scenario
 from k8slearn.model.world import World
-from k8slearn.packs.format import Exercise
+from k8slearn.packs.model import Exercise
 
 MAX_SIDE = 6  # rows and columns a learner can fill in a terminal
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from k8slearn.packs.format import Exercise
 from k8slearn.packs.library import Library
+from k8slearn.packs.model import Exercise
 from k8slearn.progress.schedule import due_exercises, review, weak_concepts
 from k8slearn.progress.store import Store
 

@@ -28,7 +28,7 @@ from k8slearn.manifests.validate import Manifest, validate_text
 from k8slearn.model.reachability import PortKey
 from k8slearn.model.scenario import Scenario, load_scenario
 from k8slearn.model.world import World
-from k8slearn.packs.format import Exercise
+from k8slearn.packs.model import Exercise
 from k8slearn.problems import Problem
 
 if TYPE_CHECKING:

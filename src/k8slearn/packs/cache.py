@@ -31,11 +31,18 @@ import os
 import pickle
 from pathlib import Path
 
-from k8slearn.packs.format import Pack, load_pack, resolved
+from k8slearn.packs.model import Pack, resolved
 from k8slearn.problems import Problem
 from k8slearn.readcache import cache_folder, code_fingerprint, disabled, store_pickle, tree_stats
 
 _FORMAT = 2  # bump when what is stored changes shape
+
+
+def load_pack(root: Path) -> tuple[Pack | None, list[Problem]]:
+    """The pack read afresh; the reader (YAML, the loader, the schemas) is imported only then."""
+    from k8slearn.packs.format import load_pack as read
+
+    return read(root)
 
 
 def load_pack_cached(root: Path) -> tuple[Pack | None, list[Problem]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from k8slearn.packs.cache import entry_points_cached, load_pack_cached
-from k8slearn.packs.format import Exercise, Pack, is_dir, resolved
+from k8slearn.packs.model import Exercise, Pack, is_dir, resolved
 from k8slearn.problems import Problem
 
 ENV_VAR = "K8SLEARN_PACKS"

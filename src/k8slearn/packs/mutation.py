@@ -19,7 +19,7 @@ from k8slearn.manifests.loader import expand_lists, load_manifests
 from k8slearn.manifests.validate import validate_text
 from k8slearn.model.equivalence import compare_policies, compare_services, routing
 from k8slearn.model.world import World
-from k8slearn.packs.format import AcceptedMutant
+from k8slearn.packs.model import AcceptedMutant
 from k8slearn.packs.mutants import Mutant, mutants
 
 

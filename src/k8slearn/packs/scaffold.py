@@ -12,8 +12,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from k8slearn.packs.format import resolved
 from k8slearn.packs.library import BUILTIN_PACK_ID
+from k8slearn.packs.model import resolved
 
 
 class ScaffoldError(Exception):

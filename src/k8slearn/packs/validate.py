@@ -36,15 +36,8 @@ from k8slearn.grading.grader import ExerciseError, Grade, Grader
 from k8slearn.grading.mistakes import MistakeFinder
 from k8slearn.manifests.loader import load_manifests
 from k8slearn.manifests.schema import KNOWN_KINDS
-from k8slearn.packs.format import (
-    EXERCISE_SUFFIXES,
-    Exercise,
-    Lesson,
-    Pack,
-    PackReader,
-    is_dir,
-    resolved,
-)
+from k8slearn.packs.format import EXERCISE_SUFFIXES, PackReader
+from k8slearn.packs.model import Exercise, Lesson, Pack, is_dir, resolved
 from k8slearn.packs.mutation import MutationResult, mutation_test
 from k8slearn.problems import Problem
 

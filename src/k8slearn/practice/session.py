@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from k8slearn.drills.kubectl import KubectlCluster
     from k8slearn.model.scenario import Scenario
-    from k8slearn.packs.format import Exercise
+    from k8slearn.packs.model import Exercise
     from k8slearn.practice.server import PracticeServer
     from k8slearn.practice.state import PracticeState
     from k8slearn.progress.store import Store

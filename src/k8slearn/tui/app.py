@@ -21,8 +21,8 @@ from k8slearn.drills.session import (
     write_report,
 )
 from k8slearn.gcpause import hold_collector_for_start_up, settle_after_start_up
-from k8slearn.packs.format import Exercise, Lesson
 from k8slearn.packs.library import Library
+from k8slearn.packs.model import Exercise, Lesson
 from k8slearn.progress.store import Store
 from k8slearn.tui.screens.help import HELP
 from k8slearn.tui.screens.home import HomeScreen
@@ -39,7 +39,6 @@ class DrillOptions:
 
 
 class K8sLearnApp(App):
-    CSS_PATH = "app.tcss"
     TITLE = "k8slearn"
     COMMAND_PALETTE_BINDING = "ctrl+backslash"  # ctrl+p is "previous exercise"
 

@@ -27,6 +27,8 @@ NEXT_KEY_HINT = "press ctrl+n for the next item"
 class DrillStep(Screen):
     """A screen for one exercise, standalone or inside a drill (`drill` is then set)."""
 
+    CSS_PATH = "drill_step.tcss"
+
     def __init__(self, drill: Drill | None = None) -> None:
         super().__init__()
         self.drill = drill

@@ -12,6 +12,7 @@ from k8slearn.drills.session import DrillSummary
 
 
 class DrillSummaryScreen(Screen):
+    CSS_PATH = "drill_summary.tcss"
     BINDINGS = [Binding("escape,enter,q", "close", "Home", id="home")]
 
     def __init__(self, summary: DrillSummary, report_note: str = "") -> None:

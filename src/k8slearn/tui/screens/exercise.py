@@ -42,7 +42,7 @@ from k8slearn.drills.session import Drill
 from k8slearn.grading.grader import ExerciseError, Grade, Grader
 from k8slearn.grading.mistakes import MistakeFinder
 from k8slearn.manifests.validate import ValidationReport, validate_text
-from k8slearn.packs.format import Exercise, Lesson
+from k8slearn.packs.model import Exercise, Lesson
 from k8slearn.progress.schedule import review
 from k8slearn.tui.screens.drill_step import NEXT_KEY_HINT, DrillStep
 from k8slearn.tui.screens.modals import ConfirmScreen, TextScreen

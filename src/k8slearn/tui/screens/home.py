@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, Static, Tree
 
-from k8slearn.packs.format import Exercise, Lesson, Pack
+from k8slearn.packs.model import Exercise, Lesson, Pack
 
 MARKS = {"passed": "✓", "attempted": "◐", "new": "·"}
 
@@ -25,6 +25,7 @@ first) · **F1** help · **ctrl+q** quit.
 
 
 class HomeScreen(Screen):
+    CSS_PATH = "home.tcss"
     BINDINGS = [
         Binding("c", "continue", "Continue", id="continue"),
         Binding("d", "drill", "Drill", id="drill"),

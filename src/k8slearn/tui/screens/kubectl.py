@@ -29,7 +29,7 @@ from k8slearn.drills.kubectl import (
 )
 from k8slearn.drills.session import SKIPPED_BY_LEARNER, Drill
 from k8slearn.grading.grader import Grade
-from k8slearn.packs.format import Exercise
+from k8slearn.packs.model import Exercise
 from k8slearn.tui.screens.drill_step import NEXT_KEY_HINT, DrillStep
 from k8slearn.tui.widgets.countdown import Countdown
 from k8slearn.tui.widgets.results import ResultsPanel

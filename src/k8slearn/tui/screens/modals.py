@@ -12,6 +12,8 @@ from textual.widgets import Button, Markdown, Static, TextArea
 class ConfirmScreen(ModalScreen[bool]):
     """Ask before something that cannot be taken back (showing a solution)."""
 
+    CSS_PATH = "modals.tcss"
+
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
@@ -41,6 +43,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
 class TextScreen(ModalScreen[str | None]):
     """Show Markdown (a solution, the help); optional extra keys return their id."""
+
+    CSS_PATH = "modals.tcss"
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Close")]
 

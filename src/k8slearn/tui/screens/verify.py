@@ -12,11 +12,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, RichLog, Static
 
-from k8slearn.packs.format import Exercise
+from k8slearn.packs.model import Exercise
 
 
 class VerifyScreen(ModalScreen[None]):
     """Runs the cluster verifier in a thread; Esc cancels (clean-up still runs)."""
+
+    CSS_PATH = "modals.tcss"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel / close", id="cancel"),

@@ -37,7 +37,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, RichLog, Static
 
 if TYPE_CHECKING:
-    from k8slearn.packs.format import Exercise
+    from k8slearn.packs.model import Exercise
     from k8slearn.practice.resources import Resource
     from k8slearn.practice.session import PracticeSession
     from k8slearn.practice.state import PracticeState
