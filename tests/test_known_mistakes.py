@@ -137,3 +137,43 @@ async def test_the_app_shows_the_why_above_the_checks(library, tmp_path):
         checks = str(app.screen.query_one("#checks").render())
         assert checks.startswith("A known mistake: namespaceSelector: {} matches all namespaces")
     store.close()
+
+
+def test_an_accepted_answer_is_matched_as_if_every_refusal_were_worded(library):
+    """An answer the API server accepts is compared only with accepted wrong answers, graded
+    without wording refusals; the matches are those of a finder that words them all."""
+    for exercise in library.exercises():
+        if not exercise.wrong_answers:
+            continue
+        finder = MistakeFinder(Grader(exercise))
+        worded = MistakeFinder(Grader(exercise))
+        worded._accepted = [k for k in worded._known if not k[2].problems]  # the reference
+        for wrong in exercise.wrong_answers:
+            grade = finder.grader.grade(wrong.answer)
+            if grade.problems or grade.passed:
+                continue
+            assert finder.matches(grade) == worded.matches(grade), (exercise.id, wrong.answer)
+
+
+def test_checking_an_accepted_wrong_answer_does_not_ask_jsonschema(tmp_path):
+    """jsonschema (a tenth of a second to import) only words refusals; a learner whose
+    answer the API server accepts, failing or not, never waits for it."""
+    import subprocess
+    import sys
+
+    answer = tmp_path / "a.yaml"
+    answer.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+        "spec: {selector: {app: web}, ports: [{port: 80, targetPort: 80}]}\n"
+    )
+    code = (
+        "import sys\nfrom k8slearn.cli import main\n"
+        "try:\n    main(['check', 'clusterip-expose-web', sys.argv[1], '--no-record'])\n"
+        "except SystemExit as exit:\n    print('exit', exit.code)\n"
+        "print('jsonschema' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(answer)], capture_output=True, text=True, check=True
+    )
+    assert "A known mistake" in out.stdout  # the wrong targetPort, matched
+    assert out.stdout.splitlines()[-2:] == ["exit 1", "False"]

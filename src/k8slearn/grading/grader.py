@@ -121,9 +121,11 @@ class Grader:
         """Declared container ports plus every port a connectivity check names."""
         return list(self._probe_ports)
 
-    def grade(self, text: str | bytes) -> Grade:
+    def grade(self, text: str | bytes, explain_misfits: bool = True) -> Grade:
+        """`explain_misfits=False`: an answer whose shape does not fit the API's schema is
+        refused with one problem that does not say why (jsonschema is not asked)."""
         grade = Grade(self.exercise.qualified_id, passed=False)
-        report = validate_text(text, self.namespace, self.scenario.objects)
+        report = validate_text(text, self.namespace, self.scenario.objects, explain=explain_misfits)
         grade.warnings.extend(p for p in report.all_problems() if not p.is_error)
         errors = [p for p in report.all_problems() if p.is_error]
         errors += self.missing_namespaces(report.manifests)

@@ -154,10 +154,16 @@ def identify(doc: Document) -> tuple[str | None, str | None, list[Problem]]:
     return api_version, kind, problems
 
 
-def check_shape(doc: Document, api_version: str, kind: str) -> list[Problem]:
-    """Every unknown field and wrong type in `doc`, as kubectl would report them."""
+def check_shape(doc: Document, api_version: str, kind: str, explain: bool = True) -> list[Problem]:
+    """Every unknown field and wrong type in `doc`, as kubectl would report them.
+
+    With `explain=False` a misfit is one problem without its account, and jsonschema is
+    not asked: for a caller that only needs to know whether the shape fits.
+    """
     problems: list[Problem] = []
     quick = _quick_check(api_version, kind)
+    if quick is not None and not explain and not quick(doc.data):
+        return [doc.problem((), f"does not fit the {kind} schema (not explained)")]
     if quick is None or not quick(doc.data):  # only a misfit pays for jsonschema's account
         for error in _validator(api_version, kind).iter_errors(doc.data):
             problems.extend(_translate(doc, error))

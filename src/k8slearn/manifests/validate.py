@@ -88,17 +88,17 @@ class ValidationReport:
         return sorted(found, key=lambda p: (p.line or 0, p.column or 0))
 
 
-def check_document(doc: Document, namespace: str = "default") -> Manifest:
+def check_document(doc: Document, namespace: str = "default", explain: bool = True) -> Manifest:
     """Validate one loaded document the way the API server would on create.
 
     `namespace` is the current namespace (kubectl's context or `-n`): a
-    namespaced object that names none lands there.
+    namespaced object that names none lands there. `explain=False`: see `check_shape`.
     """
     api_version, kind, problems = identify(doc)
     manifest = Manifest(doc=doc, kind=kind, problems=problems, current_namespace=namespace)
     if kind is None or api_version is None or any(p.is_error for p in problems):
         return manifest
-    manifest.problems.extend(check_shape(doc, api_version, kind))
+    manifest.problems.extend(check_shape(doc, api_version, kind, explain))
     if any(p.is_error for p in manifest.problems):
         return manifest
     obj = apply_defaults(kind, doc.data)
@@ -128,15 +128,17 @@ def validate_text(
     namespace: str = "default",
     existing: Iterable[Manifest] = (),
     max_bytes: int | None = MAX_BYTES,
+    explain: bool = True,
 ) -> ValidationReport:
     """Load and validate every document of `text`; `namespace` is the current namespace.
 
     `existing` are objects already in the cluster (a scenario's): the node ports and
     cluster IPs their Services hold are taken, unless `text` replaces them.
+    `explain=False`: a shape misfit is reported without its account (see `check_shape`).
     """
     loaded = load_manifests(text, max_bytes)
     documents, problems = expand_lists(loaded.documents)
-    manifests = [check_document(doc, namespace) for doc in documents]
+    manifests = [check_document(doc, namespace, explain) for doc in documents]
     problems = [*loaded.problems, *problems]
     seen: dict[str, Manifest] = {}
     for m in manifests:
