@@ -23,6 +23,7 @@ off. The pack cache (`packs/cache.py`) shares the pieces below.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import hashlib
 import io
@@ -70,19 +71,30 @@ def read_cached(kind: str, data: bytes, read: Callable[[bytes], T], keep: Callab
         file = cache_folder("inputs") / f"{name}.pickle"
     except OSError:
         return read(data)
-    try:
-        with open(file, "rb") as f:
-            stored_key, value = pickle.load(f)
-        if stored_key == key:
+    value = kept(file, key)
+    if value is not MISSING:
+        with contextlib.suppress(OSError):
             os.utime(file)  # recently used: kept longest
-            return value
-    except Exception:  # missing, stale, from another Python, damaged: read the input
-        pass
+        return value
     value = read(data)
     if keep(value):
         store_pickle(file, (key, value))
         _evict(file.parent)
     return value
+
+
+MISSING = object()
+
+
+def kept(file: Path, key: object) -> Any:
+    """What `store_pickle` wrote to `file` as `(key, value)`: the value, or `MISSING` when
+    there is none for `key` (no file, another key, another Python, a damaged file)."""
+    try:
+        with open(file, "rb") as f:
+            stored_key, value = pickle.load(f)
+    except Exception:
+        return MISSING
+    return value if stored_key == key else MISSING
 
 
 def _evict(folder: Path) -> None:

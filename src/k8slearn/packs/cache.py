@@ -28,12 +28,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from pathlib import Path
 
 from k8slearn.packs.model import Pack, resolved
 from k8slearn.problems import Problem
-from k8slearn.readcache import cache_folder, code_fingerprint, disabled, store_pickle, tree_stats
+from k8slearn.readcache import (
+    MISSING,
+    cache_folder,
+    code_fingerprint,
+    disabled,
+    kept,
+    store_pickle,
+    tree_stats,
+)
 
 _FORMAT = 2  # bump when what is stored changes shape
 
@@ -56,13 +63,9 @@ def load_pack_cached(root: Path) -> tuple[Pack | None, list[Problem]]:
         file = cache_folder("packs") / f"{name}.pickle"
     except OSError:
         return load_pack(root)
-    try:
-        with open(file, "rb") as f:
-            stored_key, value = pickle.load(f)
-        if stored_key == key:
-            return value
-    except Exception:  # missing, stale, from another Python, damaged: read the pack again
-        pass
+    value = kept(file, key)
+    if value is not MISSING:
+        return value
     value = load_pack(root)
     _drop_positions(value[0])
     store_pickle(file, (key, value))
@@ -81,13 +84,9 @@ def entry_points_cached(group: str) -> list[tuple[str, str]]:
     """(name, value) of every entry point in `group`, sorted by name."""
     key = (_FORMAT, group, _path_fingerprint())
     file = cache_folder("packs") / "entry-points.pickle"
-    try:
-        with open(file, "rb") as f:
-            stored_key, value = pickle.load(f)
-        if stored_key == key:
-            return value
-    except Exception:  # missing, stale or damaged: ask importlib.metadata
-        pass
+    value = kept(file, key)
+    if value is not MISSING:
+        return value
     from importlib.metadata import entry_points
 
     value = sorted((ep.name, ep.value) for ep in entry_points(group=group))
