@@ -328,28 +328,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Nothing goes to the terminal: the learner's shell is running there."""
 
-    # Every verb goes through one dispatcher.
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
-
     # --- plumbing ----------------------------------------------------------------------------
 
     @property
@@ -371,6 +349,9 @@ class _Handler(BaseHTTPRequestHandler):
                 500,
                 admission.status(500, "InternalError", f"Internal error occurred: {exc}"),
             )
+
+    # Every verb goes through the one dispatcher (http.server looks up `do_<VERB>`).
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
 
     def _authorized_path(self) -> tuple[str, dict[str, list[str]]]:
         """The request's path and query; a 401 unless it carries the run's bearer token."""
