@@ -136,6 +136,11 @@ def _labels(obj: dict[str, Any]) -> dict[str, str]:
     return dict(labels) if isinstance(labels, dict) else {}
 
 
+def _served(replicas: Any) -> int:
+    """How many pods a controller keeps for `replicas`: the model's cap, none for a non-number."""
+    return min(replicas, MAX_REPLICAS) if isinstance(replicas, int) else 0
+
+
 def _owned_by(obj: dict[str, Any], uid: str) -> bool:
     return any(ref.get("uid") == uid for ref in _meta(obj).get("ownerReferences") or [])
 
@@ -609,6 +614,10 @@ class PracticeState:
 
     def _of_kind(self, kind: str) -> list[Entry]:
         return [e for e in self._entries.values() if e.obj.get("kind") == kind]
+
+    def _owned(self, kind: str, uid: str) -> list[Entry]:
+        """The objects of `kind` whose owner is the object with `uid`."""
+        return [e for e in self._of_kind(kind) if _owned_by(e.obj, uid)]
 
     def _remove(self, key: tuple[str, str, str]) -> None:
         """Delete an entry and, as the garbage collector would, everything it owns."""
@@ -1104,7 +1113,7 @@ class PracticeState:
         template = copy.deepcopy(spec.get("template") or {})
         pod_hash = template_hash(template)
         rs_name = f"{meta['name']}-{pod_hash}"
-        owned = [e for e in self._of_kind("ReplicaSet") if _owned_by(e.obj, uid)]
+        owned = self._owned("ReplicaSet", uid)
         revisions = [
             int(
                 (
@@ -1162,7 +1171,7 @@ class PracticeState:
         for e in owned:
             if e is not current:
                 e.obj["spec"]["replicas"] = 0
-        ready = min(replicas, MAX_REPLICAS) if isinstance(replicas, int) else 0
+        ready = _served(replicas)
         status: dict[str, Any] = {
             "observedGeneration": meta.get("generation", 1),
             "replicas": ready,
@@ -1198,8 +1207,8 @@ class PracticeState:
         meta, spec = rs["metadata"], rs.get("spec") or {}
         r_pod = _resource_of({"apiVersion": "v1", "kind": "Pod"})
         replicas = spec.get("replicas", 1)
-        wanted = min(replicas, MAX_REPLICAS) if isinstance(replicas, int) else 0
-        pods = [e for e in self._of_kind("Pod") if _owned_by(e.obj, meta["uid"])]
+        wanted = _served(replicas)
+        pods = self._owned("Pod", meta["uid"])
         for extra in pods[wanted:]:
             self._remove(self._key(r_pod, meta["namespace"], extra.obj["metadata"]["name"]))
         template = spec.get("template") or {}
@@ -1219,11 +1228,11 @@ class PracticeState:
         meta, spec = sts["metadata"], sts.get("spec") or {}
         r_pod = _resource_of({"apiVersion": "v1", "kind": "Pod"})
         replicas = spec.get("replicas", 1)
-        wanted = min(replicas, MAX_REPLICAS) if isinstance(replicas, int) else 0
+        wanted = _served(replicas)
         start = (spec.get("ordinals") or {}).get("start") or 0
         revision = f"{meta['name']}-{template_hash(spec.get('template') or {})}"
         names = {f"{meta['name']}-{start + i}": start + i for i in range(wanted)}
-        for e in [e for e in self._of_kind("Pod") if _owned_by(e.obj, meta["uid"])]:
+        for e in self._owned("Pod", meta["uid"]):
             pod_name = e.obj["metadata"]["name"]
             label = _labels(e.obj).get("controller-revision-hash")
             if pod_name not in names or label != revision:
