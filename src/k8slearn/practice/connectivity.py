@@ -713,14 +713,9 @@ class _Shell:
         if "S" in opts:
             raise _Unsupported("wget -S (show the server's headers) is not modelled")
         quiet = "q" in opts
-        timeout = 900  # BusyBox's default -T
-        if "T" in opts:
-            value = opts["T"][-1]
-            if not value.isdigit():
-                out.err(f"wget: invalid number '{value}'\n")
-                out.code = 1
-                return out
-            timeout = int(value)
+        timeout = _number_option(opts, "T", 900, "wget", out)  # 900: BusyBox's default -T
+        if timeout is None:
+            return out
         document = opts.get("O", [None])[-1]
         spider = "spider" in opts
         log_to_file = "o" in opts and opts["o"][-1] != "-"
@@ -1028,14 +1023,9 @@ class _Shell:
         verbose = len(opts.get("v", []))
         zero = "z" in opts
         udp = "u" in opts
-        wait = 0
-        if "w" in opts:
-            value = opts["w"][-1]
-            if not value.isdigit():
-                out.err(f"nc: invalid number '{value}'\n")
-                out.code = 1
-                return out
-            wait = int(value)
+        wait = _number_option(opts, "w", 0, "nc", out)
+        if wait is None:
+            return out
         host, port_text = rest
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             out.err(f"nc: bad port '{port_text}'\n")
@@ -1292,6 +1282,21 @@ class _UsageError(Exception):
         super().__init__(message)
         self.option = option
         self.reason = reason
+
+
+def _number_option(
+    opts: dict[str, list[str]], letter: str, default: int, program: str, out: _Out
+) -> int | None:
+    """The last value of option -`letter` as a number (`default` without it); None after
+    BusyBox's complaint (exit 1) when it is not one."""
+    if letter not in opts:
+        return default
+    value = opts[letter][-1]
+    if not value.isdigit():
+        out.err(f"{program}: invalid number '{value}'\n")
+        out.code = 1
+        return None
+    return int(value)
 
 
 def _busybox_usage(out: _Out, bad: _UsageError | None, usage: str) -> _Out:
