@@ -320,79 +320,62 @@ def render_snapshot(snapshot: ClusterSnapshot) -> RenderableType:
             style="dim",
         ),
     ]
+    sections = (  # per namespace, in this order: (title, kubectl, header, objects, cells)
+        (
+            "PODS",
+            "get pods -o wide --show-labels",
+            ("NAME", "READY", "STATUS", "IP", "NODE", "PORTS", "LABELS"),
+            snapshot.pods,
+            lambda p: (
+                _named(p.name, p.mine),
+                p.ready,
+                p.status,
+                p.ip,
+                p.node,
+                p.ports,
+                ",".join(p.labels) or "<none>",
+            ),
+        ),
+        (
+            "WORKLOADS",
+            "get deploy,sts,rs",
+            ("KIND", "NAME", "READY", "SELECTOR"),
+            snapshot.workloads,
+            lambda w: (w.kind, _named(w.name, w.mine), w.ready, w.selector),
+        ),
+        (
+            "SERVICES",
+            "get svc -o wide; get endpoints",
+            ("NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "SELECTOR", "ENDPOINTS"),
+            snapshot.services,
+            lambda s: (
+                _named(s.name, s.mine),
+                s.type,
+                s.cluster_ip,
+                s.ports,
+                s.selector,
+                s.endpoints,
+            ),
+        ),
+        (
+            "NETWORKPOLICIES",
+            "get netpol",
+            ("NAME", "POD-SELECTOR", "POLICY-TYPES"),
+            snapshot.policies,
+            lambda p: (_named(p.name, p.mine), p.pod_selector, p.policy_types),
+        ),
+    )
     for ns in _order(snapshot):
         parts.append(Text(""))
         parts.append(Text.assemble(("namespace ", "dim"), (f" {ns} ", "bold reverse")))
-        pods = [p for p in snapshot.pods if p.namespace == ns]
-        if pods:
-            parts.append(_heading("PODS", "get pods -o wide --show-labels"))
-            parts.append(
-                listing(
-                    ("NAME", "READY", "STATUS", "IP", "NODE", "PORTS", "LABELS"),
-                    (
-                        (
-                            (
-                                _named(p.name, p.mine),
-                                p.ready,
-                                p.status,
-                                p.ip,
-                                p.node,
-                                p.ports,
-                                ",".join(p.labels) or "<none>",
-                            ),
-                            p.mine,
-                        )
-                        for p in pods
-                    ),
-                )
-            )
-        workloads = [w for w in snapshot.workloads if w.namespace == ns]
-        if workloads:
-            parts.append(_heading("WORKLOADS", "get deploy,sts,rs"))
-            parts.append(
-                listing(
-                    ("KIND", "NAME", "READY", "SELECTOR"),
-                    (
-                        ((w.kind, _named(w.name, w.mine), w.ready, w.selector), w.mine)
-                        for w in workloads
-                    ),
-                )
-            )
-        services = [s for s in snapshot.services if s.namespace == ns]
-        if services:
-            parts.append(_heading("SERVICES", "get svc -o wide; get endpoints"))
-            parts.append(
-                listing(
-                    ("NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "SELECTOR", "ENDPOINTS"),
-                    (
-                        (
-                            (
-                                _named(s.name, s.mine),
-                                s.type,
-                                s.cluster_ip,
-                                s.ports,
-                                s.selector,
-                                s.endpoints,
-                            ),
-                            s.mine,
-                        )
-                        for s in services
-                    ),
-                )
-            )
-        policies = [p for p in snapshot.policies if p.namespace == ns]
-        if policies:
-            parts.append(_heading("NETWORKPOLICIES", "get netpol"))
-            parts.append(
-                listing(
-                    ("NAME", "POD-SELECTOR", "POLICY-TYPES"),
-                    (
-                        ((_named(p.name, p.mine), p.pod_selector, p.policy_types), p.mine)
-                        for p in policies
-                    ),
-                )
-            )
-        if not (pods or services or policies or workloads):
+        empty = True
+        for title, command, header, objects, cells in sections:
+            here = [o for o in objects if o.namespace == ns]
+            if here:
+                empty = False
+                parts.append(_heading(title, command))
+                parts.append(listing(header, ((cells(o), o.mine) for o in here)))
+        if empty:
             parts.append(Text("nothing here yet", style="dim"))
     parts.append(Text(""))
     parts.append(
