@@ -53,8 +53,10 @@ class MistakeFinder:
     def _accepted(self) -> list[tuple[int, str, Grade]]:
         """The known wrong answers the API server accepts: all an accepted answer can repeat
         (a refused one neither behaves nor fails like it). Found without asking jsonschema
-        to word the refusals, which is a tenth of a second of imports."""
-        return [known for known in self._graded(explain_misfits=False) if not known[2].problems]
+        to word the refusals, which is a tenth of a second of imports (or picked from the
+        worded grades, when those were already made)."""
+        graded = self._known if "_known" in self.__dict__ else self._graded(explain_misfits=False)
+        return [known for known in graded if not known[2].problems]
 
     def _graded(self, explain_misfits: bool) -> list[tuple[int, str, Grade]]:
         out = []
